@@ -1,0 +1,75 @@
+/*
+ * engine.h — a client of the Docker Engine HTTP API (version 1.41), over a unix
+ * socket or TCP (optionally TLS with client certificates), through libcurl.
+ *
+ * Rules: an eagle_engine is used by one thread at a time (each worker or
+ * controller thread opens its own; opening is cheap, the CURL handle keeps its
+ * connection alive between calls). Every call has a timeout. Answers are jansson
+ * values the caller owns (json_decref). Errors map the engine's answer to Eagle's:
+ *   - the engine does not answer (connect refused, timeout): status 503,
+ *     code "engine_unavailable";
+ *   - the engine answers 404: status 404, code "not_found";
+ *   - 409 (name conflict): 409 "conflict";
+ *   - 400 (the engine rejected the spec): 400 "invalid_argument" with the engine's message;
+ *   - "update out of sequence": status 409, code "out_of_sequence" (callers retry);
+ *   - any other engine error: 502 "engine_error" with the engine's message.
+ */
+#ifndef EAGLE_ENGINE_H
+#define EAGLE_ENGINE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+struct eagle_engine;
+
+struct eagle_engine_tls {
+    const char *ca_file;   /* PEM file paths; all NULL for no TLS */
+    const char *cert_file;
+    const char *key_file;
+};
+
+/*
+ * Open a client for `endpoint`: "unix:///path/to/docker.sock" or "tcp://host:port"
+ * (https is used when tls has a cert). Does not connect yet. `timeout_ms` bounds
+ * each call (0 = 30 s). Returns NULL and fills err on a malformed endpoint.
+ * Free with eagle_engine_free() (NULL is a no-op).
+ */
+struct eagle_engine *eagle_engine_new(const char *endpoint, const struct eagle_engine_tls *tls, long timeout_ms,
+                                      struct eagle_err *err);
+void eagle_engine_free(struct eagle_engine *e);
+
+/*
+ * The generic call: METHOD path (e.g. "/services/create"; the "/v1.41" prefix is
+ * added), with an optional JSON body. On 2xx returns 0 and, when `out` is not
+ * NULL, the parsed JSON answer (json_null() for an empty body). Otherwise -1.
+ */
+int eagle_engine_call(struct eagle_engine *e, const char *method, const char *path, const json_t *body, json_t **out,
+                      struct eagle_err *err);
+
+/* GET /_ping; 0 when the engine answers. */
+int eagle_engine_ping(struct eagle_engine *e, struct eagle_err *err);
+/* GET /info and GET /version. */
+int eagle_engine_info(struct eagle_engine *e, json_t **out, struct eagle_err *err);
+int eagle_engine_version(struct eagle_engine *e, json_t **out, struct eagle_err *err);
+/* GET /swarm (fails with 503 "not_swarm_manager" when the engine is not a manager). */
+int eagle_engine_swarm(struct eagle_engine *e, json_t **out, struct eagle_err *err);
+/* GET /nodes (array). */
+int eagle_engine_nodes(struct eagle_engine *e, json_t **out, struct eagle_err *err);
+
+/* POST /services/create; returns the new service id in *id (caller frees). */
+int eagle_engine_service_create(struct eagle_engine *e, const json_t *spec, char **id, struct eagle_err *err);
+/* GET /services/{id-or-name}. */
+int eagle_engine_service_inspect(struct eagle_engine *e, const char *id, json_t **out, struct eagle_err *err);
+/* POST /services/{id}/update?version=N with a full spec. */
+int eagle_engine_service_update(struct eagle_engine *e, const char *id, uint64_t version, const json_t *spec,
+                                struct eagle_err *err);
+/* DELETE /services/{id}; a service already gone is success. */
+int eagle_engine_service_delete(struct eagle_engine *e, const char *id, struct eagle_err *err);
+/* GET /services?filters={"label":[label]} (label as "key=value" or "key"); array. */
+int eagle_engine_services_by_label(struct eagle_engine *e, const char *label, json_t **out, struct eagle_err *err);
+/* GET /tasks?filters={"service":[service_id]} (service_id NULL: every task); array. */
+int eagle_engine_tasks(struct eagle_engine *e, const char *service_id, json_t **out, struct eagle_err *err);
+
+#endif
