@@ -15,7 +15,7 @@ PKGS := libcurl jansson sqlite3 libsodium
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 
-WARN := -Wall -Wextra -Wstrict-prototypes -Wshadow -Werror -Wno-unused-parameter
+WARN := -Wall -Wextra -Wstrict-prototypes -Wshadow -Werror -Wno-unused-parameter -Wno-format-truncation
 OPT ?= -O2 -g
 CFLAGS_ALL := -std=gnu11 $(OPT) $(WARN) -Isrc -DH2O_USE_EPOLL=1 -DEAGLE_VERSION='"$(VERSION)"' \
 	-D_FORTIFY_SOURCE=2 $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
@@ -28,7 +28,7 @@ DAEMON_SRC := $(wildcard src/engine/*.c) $(wildcard src/store/*.c) $(wildcard sr
 CTL_SRC := $(wildcard src/ctl/*.c)
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
-DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/openapi.o
 CTL_OBJ := $(CTL_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -41,6 +41,15 @@ all: $(BUILD)/eagled $(BUILD)/eaglectl
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# The OpenAPI description is compiled into eagled (served as /v1/openapi.json).
+$(BUILD)/gen/openapi.c: docs/openapi.json
+	@mkdir -p $(dir $@)
+	{ echo 'const unsigned char eagle_openapi_json[] = {'; od -An -v -tu1 $< | sed 's/\([0-9][0-9]*\)/\1,/g'; \
+	  echo '};'; echo 'const unsigned int eagle_openapi_json_len = sizeof(eagle_openapi_json);'; } > $@
+
+$(BUILD)/gen/openapi.o: $(BUILD)/gen/openapi.c
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/eagled: $(BUILD)/src/main.o $(DAEMON_OBJ) $(CORE_OBJ)

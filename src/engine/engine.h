@@ -11,8 +11,15 @@
  *   - the engine answers 404: status 404, code "not_found";
  *   - 409 (name conflict): 409 "conflict";
  *   - 400 (the engine rejected the spec): 400 "invalid_argument" with the engine's message;
- *   - "update out of sequence": status 409, code "out_of_sequence" (callers retry);
- *   - any other engine error: 502 "engine_error" with the engine's message.
+ *   - "update out of sequence" (any status): 409, code "out_of_sequence" (callers retry);
+ *   - 503 "This node is not a swarm manager": 503 "not_swarm_manager";
+ *   - any other engine error: 502 "engine_error" with the engine's message
+ *     (also an answer larger than 64 MiB, or a 2xx answer that is not JSON).
+ * Every error message carries the engine's own message text (or curl's, with
+ * the endpoint, for "engine_unavailable").
+ *
+ * Threads: call eagle_engine_global_init() once, before any thread starts and
+ * before the first eagle_engine_new() (curl_global_init is not thread-safe).
  */
 #ifndef EAGLE_ENGINE_H
 #define EAGLE_ENGINE_H
@@ -24,20 +31,31 @@
 
 struct eagle_engine;
 
+/*
+ * Initialise libcurl (curl_global_init(CURL_GLOBAL_DEFAULT)). Call once from
+ * main() before threads start; returns -1 (500 "internal") if curl cannot start.
+ * eagle_engine_global_cleanup() undoes it at exit, after every engine is freed.
+ */
+int eagle_engine_global_init(struct eagle_err *err);
+void eagle_engine_global_cleanup(void);
+
 struct eagle_engine_tls {
-    const char *ca_file;   /* PEM file paths; all NULL for no TLS */
+    const char *ca_file; /* PEM file paths; all NULL (or "") for no TLS */
     const char *cert_file;
     const char *key_file;
 };
 
 /*
  * Open a client for `endpoint`: "unix:///path/to/docker.sock" or "tcp://host:port"
- * (https is used when tls has a cert). Does not connect yet. `timeout_ms` bounds
- * each call (0 = 30 s). Returns NULL and fills err on a malformed endpoint.
+ * ("[::1]:port" for IPv6); https is used when any tls file is set (tcp:// only;
+ * the files must be readable). Does not connect yet. `timeout_ms` bounds each
+ * call (0 = 30 s; connecting is bounded by min(timeout, 3 s)). Returns NULL and
+ * fills err (400 "invalid_argument", field "endpoint", "tls.*" or "timeout_ms")
+ * on a malformed endpoint.
  * Free with eagle_engine_free() (NULL is a no-op).
  */
-struct eagle_engine *eagle_engine_new(const char *endpoint, const struct eagle_engine_tls *tls, long timeout_ms,
-                                      struct eagle_err *err);
+struct eagle_engine *eagle_engine_new(const char *endpoint, const struct eagle_engine_tls *tls,
+                                      long timeout_ms, struct eagle_err *err);
 void eagle_engine_free(struct eagle_engine *e);
 
 /*
@@ -45,8 +63,8 @@ void eagle_engine_free(struct eagle_engine *e);
  * added), with an optional JSON body. On 2xx returns 0 and, when `out` is not
  * NULL, the parsed JSON answer (json_null() for an empty body). Otherwise -1.
  */
-int eagle_engine_call(struct eagle_engine *e, const char *method, const char *path, const json_t *body, json_t **out,
-                      struct eagle_err *err);
+int eagle_engine_call(struct eagle_engine *e, const char *method, const char *path, const json_t *body,
+                      json_t **out, struct eagle_err *err);
 
 /* GET /_ping; 0 when the engine answers. */
 int eagle_engine_ping(struct eagle_engine *e, struct eagle_err *err);
@@ -60,6 +78,10 @@ int eagle_engine_nodes(struct eagle_engine *e, json_t **out, struct eagle_err *e
 
 /* POST /services/create; returns the new service id in *id (caller frees). */
 int eagle_engine_service_create(struct eagle_engine *e, const json_t *spec, char **id, struct eagle_err *err);
+/*
+ * The service calls below take an id or name, checked against Docker's alphabet
+ * [A-Za-z0-9][A-Za-z0-9_.-]* (else 400 "invalid_argument", field "id").
+ */
 /* GET /services/{id-or-name}. */
 int eagle_engine_service_inspect(struct eagle_engine *e, const char *id, json_t **out, struct eagle_err *err);
 /* POST /services/{id}/update?version=N with a full spec. */
@@ -68,8 +90,10 @@ int eagle_engine_service_update(struct eagle_engine *e, const char *id, uint64_t
 /* DELETE /services/{id}; a service already gone is success. */
 int eagle_engine_service_delete(struct eagle_engine *e, const char *id, struct eagle_err *err);
 /* GET /services?filters={"label":[label]} (label as "key=value" or "key"); array. */
-int eagle_engine_services_by_label(struct eagle_engine *e, const char *label, json_t **out, struct eagle_err *err);
-/* GET /tasks?filters={"service":[service_id]} (service_id NULL: every task); array. */
+int eagle_engine_services_by_label(struct eagle_engine *e, const char *label, json_t **out,
+                                   struct eagle_err *err);
+/* GET /tasks?filters={"service":[service_id]} (service_id NULL: every task); array.
+ * The engine answers 404 "not_found" for a service that does not exist. */
 int eagle_engine_tasks(struct eagle_engine *e, const char *service_id, json_t **out, struct eagle_err *err);
 
 #endif

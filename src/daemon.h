@@ -1,0 +1,28 @@
+/*
+ * daemon.h — the whole of eagled as a start/stop pair, so tests and main.c run
+ * the same thing (Fluent Bit's runtime tests). The daemon struct is the one
+ * place process-wide state lives; what other modules may read of it is below.
+ */
+#ifndef EAGLE_DAEMON_H
+#define EAGLE_DAEMON_H
+
+#include "core/config.h"
+#include "core/err.h"
+
+/* Open and migrate the store, create the first admin and the local cluster if
+ * needed, start the HTTP server and the controllers. `cfg` must outlive the
+ * daemon. Returns -1 and err when something cannot start. */
+int eagle_daemon_start(const struct eagle_config *cfg, struct eagle_err *err);
+/* Stop everything started; safe to call after a failed start. */
+void eagle_daemon_stop(void);
+
+/* Read-only after start: the 32-byte key tokens are hashed with, and settings. */
+const unsigned char *eagle_daemon_token_key(void);
+const struct eagle_config *eagle_daemon_config(void);
+
+/* One change at a time per service, across API workers and controllers:
+ * returns 1 when `service` was claimed, 0 when another thread holds it. */
+int eagle_daemon_claim(const char *service);
+void eagle_daemon_unclaim(const char *service);
+
+#endif

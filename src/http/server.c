@@ -1,0 +1,474 @@
+/*
+ * server.c — see server.h. The only file that includes <h2o.h>, and the one
+ * place an eagle_err becomes an HTTP answer.
+ */
+#include "http/server.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <h2o.h>
+
+#include "api/api.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "http/router.h"
+#include "store/store.h"
+
+#define MAX_QUEUE 4096 /* jobs waiting for a worker before we answer 503 */
+
+struct loop_ctx {
+    pthread_t tid;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    h2o_socket_t *listener;
+    h2o_multithread_receiver_t receiver;
+    struct eagle_http *http;
+};
+
+struct guard {
+    struct job *job;
+};
+
+struct job {
+    h2o_multithread_message_t msg; /* must stay first: the queue hands us this */
+    struct loop_ctx *loop;
+    h2o_req_t *req;      /* loop side only; NULL once the request is gone */
+    struct guard *guard; /* loop side only */
+    const struct eagle_route *route;
+    struct eagle_call call;
+    struct eagle_err err;
+    int failed;
+    char *method, *path, *query, *body, *authorization;
+    char source[64];
+    char scratch[1024];
+    struct job *next;
+};
+
+struct eagle_http {
+    const struct eagle_config *cfg;
+    h2o_globalconf_t config;
+    int nloops, nworkers;
+    struct loop_ctx *loops;
+    pthread_t *workers;
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    struct job *qhead, *qtail;
+    size_t qlen;
+    int stopping; /* under qlock */
+    volatile int stop_loops;
+};
+
+static const char *reason_of(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+    }
+}
+
+static json_t *error_body(const struct eagle_err *err)
+{
+    json_t *e = json_pack("{s:s, s:s}", "code", err->code[0] ? err->code : "internal", "message", err->msg);
+    if (err->field[0])
+        json_object_set_new(e, "field", json_string(err->field));
+    return json_pack("{s:o}", "error", e);
+}
+
+/* Send `body` (consumed; NULL = no body) with `status` on the loop. */
+static void respond(h2o_req_t *req, int status, json_t *body, const char *ctype, const char *raw, size_t raw_len)
+{
+    char *text = NULL;
+    size_t len = 0;
+
+    if (body) {
+        text = json_dumps(body, JSON_COMPACT);
+        len = text ? strlen(text) : 0;
+        json_decref(body);
+        ctype = "application/json";
+    } else if (raw) {
+        text = (char *)raw;
+        len = raw_len;
+    }
+    req->res.status = status;
+    req->res.reason = reason_of(status);
+    if (ctype)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype, strlen(ctype));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    h2o_send_inline(req, text ? text : "", len);
+    if (body)
+        free(text);
+}
+
+static void respond_error(h2o_req_t *req, const struct eagle_err *err)
+{
+    respond(req, err->status ? err->status : 500, error_body(err), NULL, NULL, 0);
+}
+
+static void job_free(struct job *job)
+{
+    if (!job)
+        return;
+    json_decref(job->call.out);
+    json_decref(job->call.user);
+    free(job->method);
+    free(job->path);
+    free(job->query);
+    free(job->body);
+    free(job->authorization);
+    free(job);
+}
+
+/* The request's memory is going away: the job must not touch it any more. */
+static void on_guard_dispose(void *p)
+{
+    struct guard *g = p;
+    if (g->job) {
+        g->job->req = NULL;
+        g->job->guard = NULL;
+    }
+}
+
+/* Loop side: answers from the workers. */
+static void on_results(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *msg = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        struct job *job = (struct job *)msg;
+        h2o_linklist_unlink(&msg->link);
+        if (job->req) {
+            job->guard->job = NULL;
+            if (job->failed)
+                respond_error(job->req, &job->err);
+            else {
+                respond(job->req, job->call.status ? job->call.status : 200, job->call.out, NULL, NULL, 0);
+                job->call.out = NULL;
+            }
+        }
+        job_free(job);
+    }
+}
+
+static void run_call(const struct eagle_route *route, struct eagle_call *call, struct eagle_err *err, int *failed)
+{
+    *failed = 0;
+    if (!(route->flags & ROUTE_PUBLIC) && eagle_api_authenticate(call, err) < 0) {
+        *failed = 1;
+        return;
+    }
+    if (route->fn(call, err) < 0) {
+        *failed = 1;
+        if (err->status >= 500)
+            log_warn("http", "%s %s: %s", call->method, call->path, err->msg);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct eagle_http *http = arg;
+    struct eagle_worker w = {0};
+    struct eagle_err err;
+
+    w.data_dir = http->cfg->data;
+    w.store = eagle_store_open(http->cfg->data, 0, &err);
+    if (!w.store)
+        log_error("http", "worker cannot open the store: %s", err.msg);
+    for (;;) {
+        struct job *job;
+        pthread_mutex_lock(&http->qlock);
+        while (!http->qhead && !http->stopping)
+            pthread_cond_wait(&http->qcond, &http->qlock);
+        if (!http->qhead) {
+            pthread_mutex_unlock(&http->qlock);
+            break;
+        }
+        job = http->qhead;
+        http->qhead = job->next;
+        if (!http->qhead)
+            http->qtail = NULL;
+        http->qlen--;
+        pthread_mutex_unlock(&http->qlock);
+
+        eagle_err_clear(&job->err);
+        job->call.worker = &w;
+        if (!w.store) {
+            job->failed = 1;
+            eagle_err_set(&job->err, 503, "store_unavailable", NULL, "the store cannot be opened");
+        } else {
+            run_call(job->route, &job->call, &job->err, &job->failed);
+        }
+        job->call.worker = NULL;
+        h2o_multithread_send_message(&job->loop->receiver, &job->msg);
+    }
+    eagle_worker_release(&w);
+    return NULL;
+}
+
+static char *dup_iovec(h2o_iovec_t v)
+{
+    char *s = xmalloc(v.len + 1);
+    memcpy(s, v.base, v.len);
+    s[v.len] = 0;
+    return s;
+}
+
+static void peer_name(h2o_req_t *req, char *buf, size_t n)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    char host[NI_MAXHOST];
+
+    if (len == 0 || getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), NULL, 0, NI_NUMERICHOST) != 0)
+        snprintf(buf, n, "unknown");
+    else
+        snprintf(buf, n, "%s", host);
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    struct loop_ctx *lc = H2O_STRUCT_FROM_MEMBER(struct loop_ctx, ctx, req->conn->ctx);
+    struct eagle_http *http = lc->http;
+    struct job *job = xcalloc(1, sizeof(*job));
+    struct eagle_err err;
+    int path_known;
+    size_t qlen;
+
+    job->method = dup_iovec(req->method);
+    if (req->query_at != SIZE_MAX) {
+        job->path = dup_iovec(h2o_iovec_init(req->path.base, req->query_at));
+        job->query = dup_iovec(h2o_iovec_init(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1));
+    } else {
+        job->path = dup_iovec(req->path);
+        job->query = xstrdup("");
+    }
+    job->route = eagle_route_match(job->method, job->path, job->scratch, sizeof(job->scratch), job->call.params,
+                                   &path_known);
+    if (!job->route) {
+        if (path_known)
+            eagle_err_set(&err, 405, "method_not_allowed", NULL, "%s is not allowed on %s", job->method, job->path);
+        else
+            eagle_err_set(&err, 404, "not_found", NULL, "no such API path: %s", job->path);
+        job_free(job);
+        respond_error(req, &err);
+        return 0;
+    }
+    job->call.method = job->method;
+    job->call.path = job->path;
+    job->call.query = job->query;
+    if (req->entity.base) {
+        job->body = dup_iovec(req->entity);
+        job->call.body = job->body;
+        job->call.body_len = req->entity.len;
+    }
+    ssize_t hi = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (hi >= 0) {
+        job->authorization = dup_iovec(req->headers.entries[hi].value);
+        job->call.authorization = job->authorization;
+    }
+    peer_name(req, job->source, sizeof(job->source));
+    job->call.source = job->source;
+
+    if (job->route->flags & ROUTE_LOOP) {
+        int failed;
+        eagle_err_clear(&err);
+        run_call(job->route, &job->call, &err, &failed);
+        if (failed) {
+            respond_error(req, &err);
+        } else if (job->call.raw) {
+            respond(req, job->call.status ? job->call.status : 200, NULL, job->call.raw_type, job->call.raw,
+                    job->call.raw_len);
+        } else {
+            respond(req, job->call.status ? job->call.status : 200, job->call.out, NULL, NULL, 0);
+            job->call.out = NULL;
+        }
+        job_free(job);
+        return 0;
+    }
+
+    job->loop = lc;
+    job->req = req;
+    job->guard = h2o_mem_alloc_shared(&req->pool, sizeof(*job->guard), on_guard_dispose);
+    job->guard->job = job;
+
+    pthread_mutex_lock(&http->qlock);
+    qlen = http->qlen;
+    if (qlen < MAX_QUEUE && !http->stopping) {
+        if (http->qtail)
+            http->qtail->next = job;
+        else
+            http->qhead = job;
+        http->qtail = job;
+        http->qlen++;
+        pthread_cond_signal(&http->qcond);
+    }
+    pthread_mutex_unlock(&http->qlock);
+    if (qlen >= MAX_QUEUE || http->stopping) {
+        job->guard->job = NULL;
+        job_free(job);
+        eagle_err_set(&err, 503, "overloaded", NULL, "the server is busy; retry shortly");
+        respond_error(req, &err);
+    }
+    return 0;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    struct loop_ctx *lc = listener->data;
+    h2o_socket_t *sock;
+
+    if (err)
+        return;
+    if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
+        return;
+    h2o_accept(&lc->accept_ctx, sock);
+}
+
+static int bind_listener(const char *listen_addr, struct eagle_err *err)
+{
+    char host[256];
+    const char *colon = strrchr(listen_addr, ':');
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST},
+                    *res = NULL;
+    int fd = -1, on = 1, rc;
+
+    if (!colon || colon == listen_addr || (size_t)(colon - listen_addr) >= sizeof(host))
+        return eagle_err_invalid(err, "listen", "listen address '%s' is not host:port", listen_addr);
+    memcpy(host, listen_addr, (size_t)(colon - listen_addr));
+    host[colon - listen_addr] = 0;
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = 0;
+    }
+    if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0)
+        return eagle_err_invalid(err, "listen", "listen address '%s': %s", listen_addr, gai_strerror(rc));
+    fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
+        bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+        eagle_err_set(err, 500, "listen_failed", "listen", "cannot listen on %s: %s", listen_addr, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static void *loop_main(void *arg)
+{
+    struct loop_ctx *lc = arg;
+    while (!lc->http->stop_loops)
+        h2o_evloop_run(lc->ctx.loop, 100);
+    return NULL;
+}
+
+struct eagle_http *eagle_http_start(const struct eagle_config *cfg, struct eagle_err *err)
+{
+    struct eagle_http *http = xcalloc(1, sizeof(*http));
+    h2o_hostconf_t *host;
+    h2o_pathconf_t *path;
+    h2o_handler_t *handler;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+    http->cfg = cfg;
+    http->nloops = cfg->threads > 0 ? cfg->threads : (ncpu > 0 ? (int)ncpu : 1);
+    http->nworkers = cfg->workers;
+    pthread_mutex_init(&http->qlock, NULL);
+    pthread_cond_init(&http->qcond, NULL);
+
+    h2o_config_init(&http->config);
+    http->config.max_request_entity_size = EAGLE_MAX_BODY;
+    http->config.server_name = h2o_iovec_init(H2O_STRLIT("eagle"));
+    host = h2o_config_register_host(&http->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    path = h2o_config_register_path(host, "/", 0);
+    handler = h2o_create_handler(path, sizeof(*handler));
+    handler->on_req = on_req;
+
+    http->loops = xcalloc((size_t)http->nloops, sizeof(*http->loops));
+    for (int i = 0; i < http->nloops; i++) {
+        struct loop_ctx *lc = &http->loops[i];
+        int fd = bind_listener(cfg->listen, err);
+        if (fd < 0) {
+            http->nloops = i;
+            eagle_http_stop(http);
+            return NULL;
+        }
+        lc->http = http;
+        h2o_context_init(&lc->ctx, h2o_evloop_create(), &http->config);
+        lc->accept_ctx.ctx = &lc->ctx;
+        lc->accept_ctx.hosts = http->config.hosts;
+        lc->listener = h2o_evloop_socket_create(lc->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+        lc->listener->data = lc;
+        h2o_socket_read_start(lc->listener, on_accept);
+        h2o_multithread_register_receiver(lc->ctx.queue, &lc->receiver, on_results);
+    }
+    http->workers = xcalloc((size_t)http->nworkers, sizeof(pthread_t));
+    for (int i = 0; i < http->nworkers; i++)
+        pthread_create(&http->workers[i], NULL, worker_main, http);
+    for (int i = 0; i < http->nloops; i++)
+        pthread_create(&http->loops[i].tid, NULL, loop_main, &http->loops[i]);
+    log_info("http", "listening on %s (%d event loops, %d workers)", cfg->listen, http->nloops, http->nworkers);
+    return http;
+}
+
+void eagle_http_stop(struct eagle_http *http)
+{
+    if (!http)
+        return;
+    /* Workers finish the job in hand; queued jobs are answered 503 by their loop. */
+    pthread_mutex_lock(&http->qlock);
+    http->stopping = 1;
+    struct job *pending = http->qhead;
+    http->qhead = http->qtail = NULL;
+    pthread_cond_broadcast(&http->qcond);
+    pthread_mutex_unlock(&http->qlock);
+    for (struct job *j = pending, *next; j; j = next) {
+        next = j->next;
+        j->failed = 1;
+        eagle_err_set(&j->err, 503, "shutting_down", NULL, "the server is shutting down");
+        h2o_multithread_send_message(&j->loop->receiver, &j->msg);
+    }
+    if (http->workers)
+        for (int i = 0; i < http->nworkers; i++)
+            pthread_join(http->workers[i], NULL);
+    /* Loops deliver the last answers, then stop. */
+    usleep(200 * 1000);
+    http->stop_loops = 1;
+    for (int i = 0; i < http->nloops; i++) {
+        struct loop_ctx *lc = &http->loops[i];
+        if (lc->tid)
+            pthread_join(lc->tid, NULL);
+        h2o_evloop_run(lc->ctx.loop, 0); /* deliver anything that arrived after the loop stopped */
+        h2o_multithread_unregister_receiver(lc->ctx.queue, &lc->receiver);
+        h2o_socket_read_stop(lc->listener);
+        h2o_socket_close(lc->listener);
+        h2o_context_dispose(&lc->ctx);
+    }
+    h2o_config_dispose(&http->config);
+    free(http->loops);
+    free(http->workers);
+    pthread_mutex_destroy(&http->qlock);
+    pthread_cond_destroy(&http->qcond);
+    free(http);
+}
