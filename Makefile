@@ -78,13 +78,14 @@ asan:
 
 asan-e2e: asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 	EAGLE_BUILD=$(abspath build-asan) /usr/bin/python3 -m pytest -q tests/e2e $(PYTEST_ARGS)
 
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 build-fuzz/%: tests/fuzz/%.c $(CORE_SRC)
 	@mkdir -p build-fuzz
-	clang -std=gnu11 -g -O1 -Isrc -DH2O_USE_EPOLL=1 $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	clang -std=gnu11 -g -O1 -Isrc -DH2O_USE_EPOLL=1 -DEAGLE_VERSION='"fuzz"' $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(CORE_SRC) $(PKG_LIBS)
 
 fuzz: $(FUZZ_BIN)

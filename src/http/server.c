@@ -463,7 +463,10 @@ void eagle_http_stop(struct eagle_http *http)
         h2o_multithread_unregister_receiver(lc->ctx.queue, &lc->receiver);
         h2o_socket_read_stop(lc->listener);
         h2o_socket_close(lc->listener);
-        h2o_context_dispose(&lc->ctx);
+        h2o_evloop_run(lc->ctx.loop, 0); /* closes are deferred to the loop */
+        h2o_loop_t *loop = lc->ctx.loop;
+        h2o_context_dispose(&lc->ctx); /* (h2o 2.2.5 cannot destroy the context's queue here: lsan.supp) */
+        h2o_evloop_destroy(loop);
     }
     h2o_config_dispose(&http->config);
     free(http->loops);

@@ -331,7 +331,7 @@ static int get_bool(const json_t *obj, const char *parent, const char *key, bool
     return 0;
 }
 
-/* One of `values` into out (a small fixed buffer); `def` when absent. */
+/* One of `values` into out (a small fixed buffer); the first value is the default. */
 static int get_enum(const json_t *obj, const char *parent, const char *key, const char *const *values,
                     char *out, size_t n, struct eagle_err *err)
 {
@@ -671,13 +671,13 @@ static int parse_restart(const json_t *in, struct eagle_spec *s, struct eagle_er
         return 0;
     s->restart_policy.set = true;
     /* Defaults are Swarm's, so naming one field does not change the others. */
-    return get_enum(rp, p, "condition", conditions, s->restart_policy.condition,
-                    sizeof(s->restart_policy.condition), err) ||
-                   get_duration(rp, p, "delay", 5000000000LL, &s->restart_policy.delay_ns, err) ||
-                   get_int(rp, p, "max_attempts", 0, COUNT_MAX, 0, &s->restart_policy.max_attempts, err) ||
-                   get_duration(rp, p, "window", 0, &s->restart_policy.window_ns, err)
-               ? -1
-               : 0;
+    if (get_enum(rp, p, "condition", conditions, s->restart_policy.condition,
+                 sizeof(s->restart_policy.condition), err) ||
+        get_duration(rp, p, "delay", 5000000000LL, &s->restart_policy.delay_ns, err) ||
+        get_int(rp, p, "max_attempts", 0, COUNT_MAX, 0, &s->restart_policy.max_attempts, err) ||
+        get_duration(rp, p, "window", 0, &s->restart_policy.window_ns, err))
+        return -1;
+    return 0;
 }
 
 static int parse_update(const json_t *in, const char *key, bool rollback, struct eagle_update_policy *u,

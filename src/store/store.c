@@ -267,7 +267,8 @@ int eagle_store_cluster_create(struct eagle_store *st, const char *name, const c
     char now[32];
     eagle_now_rfc3339(now, sizeof(now));
     struct eagle_sqlarg a[] = {SQL_TEXT(name),     SQL_TEXT(datacenter),     SQL_TEXT(endpoint),
-                               SQL_INT(tls),       SQL_TEXT(swarm_id),       SQL_TEXT(engine_version),
+                               SQL_INT(tls),       SQL_TEXT(swarm_id ? swarm_id : ""),
+                               SQL_TEXT(engine_version ? engine_version : ""),
                                SQL_TEXT(now),      SQL_TEXT(now)};
     if (eagle_store_exec(st,
                          "INSERT INTO clusters (name, datacenter, endpoint, tls, status, swarm_id, engine_version, "

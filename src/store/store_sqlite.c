@@ -92,9 +92,12 @@ static int sq_exec(void *conn, const char *sql, const struct eagle_sqlarg *args,
         return -1;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
         ;
+    if (rc != SQLITE_DONE) {
+        fail(db, sqlite3_extended_errcode(db), sql, err);
+        sqlite3_finalize(stmt);
+        return -1;
+    }
     sqlite3_finalize(stmt);
-    if (rc != SQLITE_DONE)
-        return fail(db, sqlite3_extended_errcode(db), sql, err);
     if (changes)
         *changes = sqlite3_changes64(db);
     return 0;
@@ -137,11 +140,13 @@ static int sq_query(void *conn, const char *sql, const struct eagle_sqlarg *args
         }
         json_array_append_new(arr, row);
     }
-    sqlite3_finalize(stmt);
     if (rc != SQLITE_DONE) {
+        fail(db, sqlite3_extended_errcode(db), sql, err);
+        sqlite3_finalize(stmt);
         json_decref(arr);
-        return fail(db, sqlite3_extended_errcode(db), sql, err);
+        return -1;
     }
+    sqlite3_finalize(stmt);
     *rows = arr;
     return 0;
 }
