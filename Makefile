@@ -41,7 +41,8 @@ all: $(BUILD)/eagled $(BUILD)/eaglectl
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@echo "  CC    $<"
+	@$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 # The OpenAPI description is compiled into eagled (served as /v1/openapi.json).
 $(BUILD)/gen/openapi.c: docs/openapi.json
@@ -63,7 +64,7 @@ $(BUILD)/eaglectl: $(CTL_OBJ) $(CORE_OBJ)
 # the .c it tests instead.
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ) $$(addprefix $(BUILD)/,$$(shell cat tests/unit/%.deps 2>/dev/null))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $(filter %.c %.o,$^) $(LDLIBS_ALL) -lcmocka
+	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(filter %.o,$^) $(LDLIBS_ALL) -lcmocka
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

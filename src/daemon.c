@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,15 @@ const unsigned char *eagle_daemon_token_key(void)
 const struct eagle_config *eagle_daemon_config(void)
 {
     return daemon_state.cfg;
+}
+
+void eagle_daemon_fault_point(const char *point)
+{
+    const char *want = getenv("EAGLE_FAULT");
+    if (want && strcmp(want, point) == 0) {
+        log_warn("daemon", "EAGLE_FAULT=%s: killing myself", point);
+        raise(SIGKILL);
+    }
 }
 
 int eagle_daemon_claim(const char *service)

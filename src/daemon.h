@@ -25,4 +25,10 @@ const struct eagle_config *eagle_daemon_config(void);
 int eagle_daemon_claim(const char *service);
 void eagle_daemon_unclaim(const char *service);
 
+/* Crash tests: when EAGLE_FAULT names this point, the process kills itself
+ * here (SIGKILL, as kill -9 would), so a test can stop eagled between two
+ * steps that must survive a crash. Points: "after-record" (a change is in the
+ * store, not yet in the engine). */
+void eagle_daemon_fault_point(const char *point);
+
 #endif

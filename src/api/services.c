@@ -231,6 +231,7 @@ int api_services_create(struct eagle_call *call, struct eagle_err *err)
         eagle_store_rollback(st);
         goto out;
     }
+    eagle_daemon_fault_point("after-record");
     if (eagle_service_apply(call->worker, spec.name, err) < 0) {
         struct eagle_err e2;
         if (eagle_store_begin(st, &e2) == 0) {
@@ -275,6 +276,7 @@ static int change(struct eagle_call *call, const json_t *row, const struct eagle
         eagle_store_rollback(st);
         goto out;
     }
+    eagle_daemon_fault_point("after-record");
     if (eagle_service_apply(call->worker, name, err) < 0) {
         struct eagle_err e2;
         if (eagle_store_begin(st, &e2) == 0) {

@@ -130,11 +130,25 @@ int ctl_call(struct ctl *ctl, const char *method, const char *path, json_t *body
     return -1;
 }
 
+/* Control characters to spaces: one line, and no escape sequences from whatever answered. */
+static void flatten(char *s)
+{
+    for (unsigned char *p = (unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+}
+
 void ctl_print_err(struct ctl *ctl, const struct eagle_err *err)
 {
-    fprintf(stderr, "eaglectl: %s", err->msg);
-    if (err->field[0])
-        fprintf(stderr, " (field: %s)", err->field);
+    char msg[sizeof(err->msg)], field[sizeof(err->field)];
+
+    snprintf(msg, sizeof(msg), "%s", err->msg);
+    snprintf(field, sizeof(field), "%s", err->field);
+    flatten(msg);
+    flatten(field);
+    fprintf(stderr, "eaglectl: %s", msg);
+    if (field[0])
+        fprintf(stderr, " (field: %s)", field);
     if (err->status && err->code[0])
         fprintf(stderr, " [%s]", err->code);
     fputc('\n', stderr);
