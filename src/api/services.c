@@ -182,7 +182,7 @@ static int resolve_cluster(struct eagle_call *call, struct eagle_spec *spec, str
 static char *spec_text(const struct eagle_spec *spec)
 {
     json_t *j = eagle_spec_to_json(spec);
-    char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(12));
     json_decref(j);
     return s;
 }

@@ -103,7 +103,7 @@ static void respond(h2o_req_t *req, int status, json_t *body, const char *ctype,
     size_t len = 0;
 
     if (body) {
-        text = json_dumps(body, JSON_COMPACT);
+        text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12));
         len = text ? strlen(text) : 0;
         json_decref(body);
         ctype = "application/json";
