@@ -60,9 +60,11 @@ $(BUILD)/eaglectl: $(CTL_OBJ) $(CORE_OBJ)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
 # A unit test binary links the core and model modules plus what it names in
-# tests/unit/<test>.deps (object paths under src/, one a line); a test may #include
-# the .c it tests instead.
-$(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ) $$(addprefix $(BUILD)/,$$(shell cat tests/unit/%.deps 2>/dev/null))
+# tests/unit/<test>.deps (object paths under src/, one a line, or "all"); a test
+# may #include the .c it tests instead.
+# "all" in a .deps file links every daemon module.
+test_deps = $(if $(filter all,$(1)),$(DAEMON_OBJ),$(addprefix $(BUILD)/,$(1)))
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ) $$(call test_deps,$$(shell cat tests/unit/%.deps 2>/dev/null))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(filter %.o,$^) $(LDLIBS_ALL) -lcmocka
 

@@ -34,7 +34,7 @@ struct eagle_call {
     const char *authorization; /* the Authorization header, NULL when absent */
     const char *source;        /* the peer's address */
     struct eagle_worker *worker;
-    json_t *user;              /* {"username", "role"} after authentication */
+    json_t *user; /* {"username", "role" ("admin"/"user"), "read_only", "token_id"} after authentication */
     char token_hash[129];      /* the hex keyed hash of the bearer token */
     int status;                /* answer */
     json_t *out;
@@ -49,6 +49,24 @@ int eagle_api_body(struct eagle_call *call, json_t **obj, struct eagle_err *err)
 const char *eagle_api_query(const struct eagle_call *call, const char *name, char *buf, size_t n);
 /* Authenticate the call's bearer token (401 otherwise). */
 int eagle_api_authenticate(struct eagle_call *call, struct eagle_err *err);
+/* Roles, weakest first. Platform admins are EAGLE_ROLE_ADMIN in every tenant. */
+enum eagle_role { EAGLE_ROLE_NONE, EAGLE_ROLE_VIEWER, EAGLE_ROLE_DEVELOPER, EAGLE_ROLE_OWNER, EAGLE_ROLE_ADMIN };
+const char *eagle_role_name(enum eagle_role r);
+/* "viewer", "developer", "owner" → the role; -1 otherwise. */
+int eagle_role_parse(const char *s);
+int eagle_api_is_admin(const struct eagle_call *call);
+/* 403 unless the caller is a platform admin. */
+int eagle_api_require_admin(const struct eagle_call *call, struct eagle_err *err);
+/* The caller's role in `tenant`. */
+int eagle_api_role(struct eagle_call *call, const char *tenant, enum eagle_role *role, struct eagle_err *err);
+/* At least `need` in `tenant`: 404 "<what> not found" when the caller has no role
+ * there (another tenant's things do not exist for them), 403 when too weak. */
+int eagle_api_require(struct eagle_call *call, const char *tenant, enum eagle_role need, const char *what,
+                      struct eagle_err *err);
+/* Record a failed write (non-GET) in the audit log, with the error. */
+void eagle_api_audit_failure(struct eagle_call *call, const char *route, const struct eagle_err *failure);
+/* A one-line summary of what differs between two JSON objects (caller frees). */
+char *eagle_api_diff_summary(const json_t *before, const json_t *after);
 /* The keyed BLAKE2b hash of a token, as 64 hex digits. */
 void eagle_api_token_hash(const char *token, char hex[129]);
 /* The authenticated user's name. */
@@ -58,6 +76,37 @@ const char *eagle_api_username(const struct eagle_call *call);
 int api_login(struct eagle_call *call, struct eagle_err *err);
 int api_logout(struct eagle_call *call, struct eagle_err *err);
 int api_me(struct eagle_call *call, struct eagle_err *err);
+int api_tokens_list(struct eagle_call *call, struct eagle_err *err);
+int api_tokens_create(struct eagle_call *call, struct eagle_err *err);
+int api_tokens_delete(struct eagle_call *call, struct eagle_err *err);
+
+/* users.c */
+int api_users_list(struct eagle_call *call, struct eagle_err *err);
+int api_users_create(struct eagle_call *call, struct eagle_err *err);
+int api_users_get(struct eagle_call *call, struct eagle_err *err);
+int api_users_delete(struct eagle_call *call, struct eagle_err *err);
+int api_users_password(struct eagle_call *call, struct eagle_err *err);
+
+/* tenants.c */
+int api_tenants_list(struct eagle_call *call, struct eagle_err *err);
+int api_tenants_create(struct eagle_call *call, struct eagle_err *err);
+int api_tenants_get(struct eagle_call *call, struct eagle_err *err);
+int api_tenants_update(struct eagle_call *call, struct eagle_err *err);
+int api_tenants_delete(struct eagle_call *call, struct eagle_err *err);
+int api_tenants_usage(struct eagle_call *call, struct eagle_err *err);
+int api_members_list(struct eagle_call *call, struct eagle_err *err);
+int api_members_set(struct eagle_call *call, struct eagle_err *err);
+int api_members_delete(struct eagle_call *call, struct eagle_err *err);
+int api_audit_list(struct eagle_call *call, struct eagle_err *err);
+struct eagle_usage;
+struct eagle_spec;
+/* What the tenant's services use, leaving out service `exclude` (may be NULL). */
+int eagle_api_tenant_usage(struct eagle_call *call, const char *tenant, const char *exclude,
+                           struct eagle_usage *usage, struct eagle_err *err);
+/* Safety rules (for non-admins) and quotas for `spec` replacing `exclude` (NULL
+ * for a new service) in `tenant`: 403 or 422 when it does not fit. */
+int eagle_api_tenant_check(struct eagle_call *call, const char *tenant, const struct eagle_spec *spec,
+                           const char *exclude, struct eagle_err *err);
 
 /* clusters.c */
 int api_clusters_list(struct eagle_call *call, struct eagle_err *err);

@@ -148,7 +148,7 @@ int api_clusters_create(struct eagle_call *call, struct eagle_err *err)
     char *ca = NULL, *cert = NULL, *keyf = NULL;
     int rc = -1, saved_tls = 0;
 
-    if (eagle_api_body(call, &body, err) < 0)
+    if (eagle_api_require_admin(call, err) < 0 || eagle_api_body(call, &body, err) < 0)
         return -1;
     json_object_foreach(body, key, v)
     {
@@ -210,7 +210,7 @@ int api_clusters_create(struct eagle_call *call, struct eagle_err *err)
     if (eagle_store_cluster_create(call->worker->store, name, datacenter, endpoint, saved_tls,
                                    json_string_value(json_object_get(swarm, "ID")),
                                    json_string_value(json_object_get(version, "Version")), err) < 0 ||
-        eagle_store_audit(call->worker->store, eagle_api_username(call), "cluster.create", name, "ok", endpoint,
+        eagle_store_audit(call->worker->store, eagle_api_username(call), "", "cluster.create", name, "ok", endpoint,
                           call->source, err) < 0 ||
         eagle_store_commit(call->worker->store, err) < 0) {
         eagle_store_rollback(call->worker->store);
@@ -243,10 +243,10 @@ int api_clusters_delete(struct eagle_call *call, struct eagle_err *err)
     const char *name = call->params[0];
     struct eagle_store *st = call->worker->store;
 
-    if (eagle_store_begin(st, err) < 0)
+    if (eagle_api_require_admin(call, err) < 0 || eagle_store_begin(st, err) < 0)
         return -1;
     if (eagle_store_cluster_delete(st, name, err) < 0 ||
-        eagle_store_audit(st, eagle_api_username(call), "cluster.delete", name, "ok", "", call->source, err) < 0 ||
+        eagle_store_audit(st, eagle_api_username(call), "", "cluster.delete", name, "ok", "", call->source, err) < 0 ||
         eagle_store_commit(st, err) < 0) {
         eagle_store_rollback(st);
         return -1;
@@ -286,7 +286,8 @@ int api_clusters_nodes(struct eagle_call *call, struct eagle_err *err)
     struct eagle_engine *eng;
     size_t i;
 
-    if (eagle_store_cluster_get(call->worker->store, call->params[0], &row, err) < 0)
+    if (eagle_api_require_admin(call, err) < 0 ||
+        eagle_store_cluster_get(call->worker->store, call->params[0], &row, err) < 0)
         return -1;
     eng = eagle_worker_engine(call->worker, row, err);
     json_decref(row);

@@ -3,10 +3,13 @@
  * authentication.
  */
 #include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sodium.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "api/tokencache.h"
 #include "core/util.h"
 #include "daemon.h"
 #include "store/store.h"
@@ -76,6 +79,7 @@ void eagle_api_token_hash(const char *token, char hex[129])
 int eagle_api_authenticate(struct eagle_call *call, struct eagle_err *err)
 {
     const char *a = call->authorization;
+    struct eagle_cached_token t;
 
     if (!a || strncasecmp(a, "Bearer ", 7) != 0 || !a[7])
         return eagle_err_set(err, 401, "unauthorized", NULL, "an 'Authorization: Bearer <token>' header is required");
@@ -83,11 +87,138 @@ int eagle_api_authenticate(struct eagle_call *call, struct eagle_err *err)
     if (strlen(a) > 256)
         return eagle_err_set(err, 401, "unauthorized", NULL, "the token is unknown, revoked or expired");
     eagle_api_token_hash(a, call->token_hash);
-    return eagle_store_token_check(call->worker->store, call->token_hash, &call->user, err);
+    if (eagle_tokencache_get(call->token_hash, &t) < 0) {
+        json_t *row;
+        if (!call->worker) /* on an event loop: only the cache may answer */
+            return eagle_err_set(err, 401, "unauthorized", NULL, "the token is unknown, revoked or expired");
+        if (eagle_store_token_check(call->worker->store, call->token_hash, &row, err) < 0)
+            return -1;
+        memset(&t, 0, sizeof(t));
+        snprintf(t.username, sizeof(t.username), "%s", json_string_value(json_object_get(row, "username")));
+        snprintf(t.role, sizeof(t.role), "%s", json_string_value(json_object_get(row, "role")));
+        snprintf(t.id, sizeof(t.id), "%s", json_string_value(json_object_get(row, "id")) ?: "");
+        t.read_only = (int)json_integer_value(json_object_get(row, "read_only"));
+        t.expires_ms = json_integer_value(json_object_get(row, "expires_ms"));
+        json_decref(row);
+        eagle_tokencache_put(call->token_hash, &t);
+    }
+    call->user = json_pack("{s:s, s:s, s:b, s:s}", "username", t.username, "role", t.role, "read_only", t.read_only,
+                           "token_id", t.id);
+    if (t.read_only && strcmp(call->method, "GET") != 0 && strcmp(call->method, "HEAD") != 0 &&
+        strcmp(call->path, "/v1/auth/logout") != 0)
+        return eagle_err_set(err, 403, "forbidden", NULL, "this token is read-only");
+    return 0;
+}
+
+int eagle_api_is_admin(const struct eagle_call *call)
+{
+    const char *r = json_string_value(json_object_get(call->user, "role"));
+    return r && strcmp(r, "admin") == 0;
+}
+
+int eagle_api_require_admin(const struct eagle_call *call, struct eagle_err *err)
+{
+    if (eagle_api_is_admin(call))
+        return 0;
+    return eagle_err_set(err, 403, "forbidden", NULL, "only a platform admin may do this");
+}
+
+static const char *role_names[] = {"none", "viewer", "developer", "owner", "admin"};
+
+const char *eagle_role_name(enum eagle_role r)
+{
+    return role_names[r];
+}
+
+int eagle_role_parse(const char *s)
+{
+    for (int i = EAGLE_ROLE_VIEWER; i <= EAGLE_ROLE_OWNER; i++)
+        if (s && strcmp(s, role_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+int eagle_api_role(struct eagle_call *call, const char *tenant, enum eagle_role *role, struct eagle_err *err)
+{
+    char *r = NULL;
+
+    if (eagle_api_is_admin(call)) {
+        *role = EAGLE_ROLE_ADMIN;
+        return 0;
+    }
+    if (eagle_store_member_role(call->worker->store, tenant, eagle_api_username(call), &r, err) < 0)
+        return -1;
+    int p = eagle_role_parse(r);
+    *role = p < 0 ? EAGLE_ROLE_NONE : (enum eagle_role)p;
+    free(r);
+    return 0;
+}
+
+int eagle_api_require(struct eagle_call *call, const char *tenant, enum eagle_role need, const char *what,
+                      struct eagle_err *err)
+{
+    enum eagle_role have;
+
+    if (eagle_api_role(call, tenant, &have, err) < 0)
+        return -1;
+    if (have == EAGLE_ROLE_NONE) /* another tenant's things do not exist for the caller */
+        return eagle_err_notfound(err, "%s not found", what);
+    if (have < need)
+        return eagle_err_set(err, 403, "forbidden", NULL, "%s: your role in tenant '%s' is %s; this needs %s", what,
+                             tenant, role_names[have], role_names[need]);
+    return 0;
 }
 
 const char *eagle_api_username(const struct eagle_call *call)
 {
     const char *u = json_string_value(json_object_get(call->user, "username"));
     return u ? u : "anonymous";
+}
+
+void eagle_api_audit_failure(struct eagle_call *call, const char *route, const struct eagle_err *failure)
+{
+    struct eagle_err err;
+    char result[64], action[160];
+
+    if (!call->user || !call->worker || !call->worker->store || strcmp(call->method, "GET") == 0 ||
+        strcmp(call->method, "HEAD") == 0)
+        return;
+    snprintf(result, sizeof(result), "failed: %d %s", failure->status, failure->code);
+    snprintf(action, sizeof(action), "%s %s", call->method, route);
+    eagle_store_audit(call->worker->store, eagle_api_username(call), "", action, call->path, result, failure->msg,
+                      call->source, &err);
+}
+
+/* "replicas: 2 -> 3; image: a -> b" for the top-level fields that differ. */
+char *eagle_api_diff_summary(const json_t *before, const json_t *after)
+{
+    const char *key;
+    json_t *v;
+    size_t cap = 1024, len = 0;
+    char *out = xmalloc(cap);
+
+    out[0] = 0;
+    json_object_foreach((json_t *)after, key, v)
+    {
+        json_t *old = json_object_get(before, key);
+        if (old && json_equal(old, v))
+            continue;
+        char *a = old ? json_dumps(old, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+        char *b = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        char item[300];
+        if (a && b && strlen(a) < 80 && strlen(b) < 80)
+            snprintf(item, sizeof(item), "%s%s: %s -> %s", len ? "; " : "", key, a, b);
+        else
+            snprintf(item, sizeof(item), "%s%s changed", len ? "; " : "", key);
+        free(a);
+        free(b);
+        size_t n = strlen(item);
+        if (len + n + 1 > cap)
+            break;
+        memcpy(out + len, item, n + 1);
+        len += n;
+    }
+    if (!len)
+        snprintf(out, cap, "no change");
+    return out;
 }

@@ -21,6 +21,9 @@
 #include "model/spec.h"
 #include "store/store.h"
 
+static int get_visible(struct eagle_call *call, const char *name, enum eagle_role need, json_t **row,
+                       struct eagle_err *err);
+
 static json_t *parse_spec_text(const json_t *row)
 {
     json_t *spec = json_loads(json_string_value(json_object_get(row, "spec")), 0, NULL);
@@ -38,8 +41,8 @@ static json_t *service_out(const json_t *row, int64_t running)
     json_object_set_new(replicas, "desired",
                         global ? json_null() : json_integer(json_integer_value(json_object_get(spec, "replicas"))));
     json_object_set_new(replicas, "running", running >= 0 ? json_integer(running) : json_null());
-    return json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:O, s:O, s:O}", "name", json_object_get(row, "name"),
-                     "cluster", json_object_get(row, "cluster"), "revision", json_object_get(row, "revision"),
+    return json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:O, s:O, s:O}", "name",
+                     json_object_get(row, "name"), "tenant", json_object_get(row, "tenant"), "cluster", json_object_get(row, "cluster"), "revision", json_object_get(row, "revision"),
                      "status", json_object_get(row, "status"), "status_message",
                      json_object_get(row, "status_message"), "engine_id", json_object_get(row, "engine_id"), "spec",
                      spec, "replicas", replicas, "created_at", json_object_get(row, "created_at"), "updated_at",
@@ -106,18 +109,36 @@ static int64_t running_count(struct eagle_call *call, const json_t *row)
 
 int api_services_list(struct eagle_call *call, struct eagle_err *err)
 {
-    char cluster[128];
+    char cluster[128], tenant[128];
     const char *filter = eagle_api_query(call, "cluster", cluster, sizeof(cluster));
-    json_t *rows, *items = json_array(), *row, *per_cluster = json_object();
+    const char *tfilter = eagle_api_query(call, "tenant", tenant, sizeof(tenant));
+    json_t *rows, *items, *row, *per_cluster, *mine = NULL;
     size_t i;
 
-    if (eagle_store_service_list(call->worker->store, filter, &rows, err) < 0) {
-        json_decref(items);
-        json_decref(per_cluster);
+    if (tfilter) {
+        char what[160];
+        snprintf(what, sizeof(what), "tenant '%s'", tfilter);
+        if (eagle_api_require(call, tfilter, EAGLE_ROLE_VIEWER, what, err) < 0)
+            return -1;
+    } else if (!eagle_api_is_admin(call)) { /* only the caller's tenants */
+        json_t *ts, *t;
+        if (eagle_store_tenant_list(call->worker->store, eagle_api_username(call), &ts, err) < 0)
+            return -1;
+        mine = json_object();
+        json_array_foreach(ts, i, t) json_object_set_new(mine, json_string_value(json_object_get(t, "name")),
+                                                         json_true());
+        json_decref(ts);
+    }
+    if (eagle_store_service_list(call->worker->store, filter, tfilter, &rows, err) < 0) {
+        json_decref(mine);
         return -1;
     }
+    items = json_array();
+    per_cluster = json_object();
     json_array_foreach(rows, i, row)
     {
+        if (mine && !json_object_get(mine, json_string_value(json_object_get(row, "tenant"))))
+            continue;
         const char *c = json_string_value(json_object_get(row, "cluster"));
         const char *id = json_string_value(json_object_get(row, "engine_id"));
         json_t *counts = json_object_get(per_cluster, c);
@@ -137,6 +158,7 @@ int api_services_list(struct eagle_call *call, struct eagle_err *err)
     }
     json_decref(rows);
     json_decref(per_cluster);
+    json_decref(mine);
     call->out = json_pack("{s:o}", "items", items);
     return 0;
 }
@@ -145,7 +167,7 @@ int api_services_get(struct eagle_call *call, struct eagle_err *err)
 {
     json_t *row;
 
-    if (eagle_store_service_get(call->worker->store, call->params[0], &row, err) < 0)
+    if (get_visible(call, call->params[0], EAGLE_ROLE_VIEWER, &row, err) < 0)
         return -1;
     call->out = service_out(row, running_count(call, row));
     json_decref(row);
@@ -200,6 +222,74 @@ static int answer_service(struct eagle_call *call, const char *name, int status,
     return 0;
 }
 
+/* The service row, if the caller has at least `need` in its tenant (else 404/403). */
+static int get_visible(struct eagle_call *call, const char *name, enum eagle_role need, json_t **row,
+                       struct eagle_err *err)
+{
+    char what[96];
+
+    if (eagle_store_service_get(call->worker->store, name, row, err) < 0)
+        return -1;
+    snprintf(what, sizeof(what), "service '%s'", name);
+    if (eagle_api_require(call, json_string_value(json_object_get(*row, "tenant")), need, what, err) < 0) {
+        json_decref(*row);
+        *row = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Networks a non-admin may name: their tenant's own (attached anyway) and "host" when allowed
+ * (the safety rules check that). */
+static int check_networks(struct eagle_call *call, const struct eagle_spec *spec, struct eagle_err *err)
+{
+    char own[96], field[32];
+
+    if (eagle_api_is_admin(call))
+        return 0;
+    snprintf(own, sizeof(own), "eagle-t-%s", spec->tenant);
+    for (size_t i = 0; spec->networks && spec->networks[i]; i++) {
+        if (strcmp(spec->networks[i], own) == 0 || strcmp(spec->networks[i], "host") == 0)
+            continue;
+        snprintf(field, sizeof(field), "networks[%zu]", i);
+        return eagle_err_set(err, 403, "forbidden", field,
+                             "network '%s' is not tenant '%s''s; its services join '%s' automatically",
+                             spec->networks[i], spec->tenant, own);
+    }
+    return 0;
+}
+
+/* Pick the spec's tenant: the one named, else "default" for an admin or the
+ * caller's only tenant. The caller must be a developer there. */
+static int resolve_tenant(struct eagle_call *call, struct eagle_spec *spec, struct eagle_err *err)
+{
+    char what[96];
+
+    if (!spec->tenant) {
+        if (eagle_api_is_admin(call)) {
+            spec->tenant = xstrdup("default");
+        } else {
+            json_t *rows;
+            if (eagle_store_tenant_list(call->worker->store, eagle_api_username(call), &rows, err) < 0)
+                return -1;
+            size_t n = json_array_size(rows);
+            if (n == 1)
+                spec->tenant = xstrdup(json_string_value(json_object_get(json_array_get(rows, 0), "name")));
+            json_decref(rows);
+            if (n != 1)
+                return eagle_err_invalid(err, "tenant",
+                                         n ? "you belong to several tenants: name one in 'tenant'"
+                                           : "you belong to no tenant; ask an admin to add you to one");
+        }
+    }
+    snprintf(what, sizeof(what), "tenant '%s'", spec->tenant);
+    if (eagle_api_require(call, spec->tenant, EAGLE_ROLE_DEVELOPER, what, err) < 0)
+        return err->status == 404 ? eagle_err_set(err, 404, "not_found", "tenant", "tenant '%s' not found",
+                                                  spec->tenant)
+                                  : -1;
+    return check_networks(call, spec, err);
+}
+
 static int claim(const char *name, struct eagle_err *err)
 {
     if (!eagle_daemon_claim(name))
@@ -216,7 +306,7 @@ int api_services_create(struct eagle_call *call, struct eagle_err *err)
     int rc = -1, claimed = 0;
 
     if (eagle_api_body(call, &body, err) < 0 || eagle_spec_from_json(body, &spec, err) < 0 ||
-        resolve_cluster(call, &spec, err) < 0)
+        resolve_tenant(call, &spec, err) < 0 || resolve_cluster(call, &spec, err) < 0)
         goto out;
     if (claim(spec.name, err) < 0)
         goto out;
@@ -224,9 +314,11 @@ int api_services_create(struct eagle_call *call, struct eagle_err *err)
     text = spec_text(&spec);
     if (eagle_store_begin(st, err) < 0)
         goto out;
-    if (eagle_store_service_create(st, spec.name, spec.cluster, text, eagle_api_username(call), err) < 0 ||
-        eagle_store_audit(st, eagle_api_username(call), "service.create", spec.name, "ok", spec.image, call->source,
-                          err) < 0 ||
+    if (eagle_api_tenant_check(call, spec.tenant, &spec, NULL, err) < 0 ||
+        eagle_store_service_create(st, spec.name, spec.tenant, spec.cluster, text, eagle_api_username(call), err) <
+            0 ||
+        eagle_store_audit(st, eagle_api_username(call), spec.tenant, "service.create", spec.name, "accepted", spec.image,
+                          call->source, err) < 0 ||
         eagle_store_commit(st, err) < 0) {
         eagle_store_rollback(st);
         goto out;
@@ -235,10 +327,7 @@ int api_services_create(struct eagle_call *call, struct eagle_err *err)
     if (eagle_service_apply(call->worker, spec.name, err) < 0) {
         struct eagle_err e2;
         if (eagle_store_begin(st, &e2) == 0) {
-            if (eagle_store_service_delete(st, spec.name, &e2) < 0 ||
-                eagle_store_audit(st, eagle_api_username(call), "service.create", spec.name, "failed", err->msg,
-                                  call->source, &e2) < 0 ||
-                eagle_store_commit(st, &e2) < 0)
+            if (eagle_store_service_delete(st, spec.name, &e2) < 0 || eagle_store_commit(st, &e2) < 0)
                 eagle_store_rollback(st);
         }
         eagle_err_wrap(err, "create service '%s'", spec.name);
@@ -266,12 +355,19 @@ static int change(struct eagle_call *call, const json_t *row, const struct eagle
     const char *name = json_string_value(json_object_get(row, "name"));
     int64_t revision = json_integer_value(json_object_get(row, "revision"));
     char *text = spec_text(spec);
+    json_t *before = parse_spec_text(row), *after = json_loads(text, 0, NULL);
+    char *summary = eagle_api_diff_summary(before, after), *detail = xasprintf("%s: %s", reason, summary);
     int rc = -1;
 
+    json_decref(before);
+    json_decref(after);
+    free(summary);
     if (eagle_store_begin(st, err) < 0)
         goto out;
-    if (eagle_store_service_new_revision(st, name, revision, text, reason, eagle_api_username(call), err) < 0 ||
-        eagle_store_audit(st, eagle_api_username(call), action, name, "ok", reason, call->source, err) < 0 ||
+    if (eagle_api_tenant_check(call, spec->tenant, spec, name, err) < 0 ||
+        eagle_store_service_new_revision(st, name, revision, text, reason, eagle_api_username(call), err) < 0 ||
+        eagle_store_audit(st, eagle_api_username(call), spec->tenant, action, name, "accepted", detail, call->source, err) <
+            0 ||
         eagle_store_commit(st, err) < 0) {
         eagle_store_rollback(st);
         goto out;
@@ -280,10 +376,7 @@ static int change(struct eagle_call *call, const json_t *row, const struct eagle
     if (eagle_service_apply(call->worker, name, err) < 0) {
         struct eagle_err e2;
         if (eagle_store_begin(st, &e2) == 0) {
-            if (eagle_store_service_revert(st, name, revision + 1, &e2) < 0 ||
-                eagle_store_audit(st, eagle_api_username(call), action, name, "failed", err->msg, call->source,
-                                  &e2) < 0 ||
-                eagle_store_commit(st, &e2) < 0)
+            if (eagle_store_service_revert(st, name, revision + 1, &e2) < 0 || eagle_store_commit(st, &e2) < 0)
                 eagle_store_rollback(st);
         }
         eagle_err_wrap(err, "%s service '%s'", reason, name);
@@ -292,6 +385,7 @@ static int change(struct eagle_call *call, const json_t *row, const struct eagle
     rc = answer_service(call, name, 200, err);
 out:
     free(text);
+    free(detail);
     return rc;
 }
 
@@ -301,6 +395,10 @@ static int load(struct eagle_call *call, json_t **row, struct eagle_spec *cur, s
     const char *name = call->params[0];
     json_t *specj;
 
+    if (get_visible(call, name, EAGLE_ROLE_DEVELOPER, row, err) < 0)
+        return -1;
+    json_decref(*row);
+    *row = NULL;
     if (claim(name, err) < 0)
         return -1;
     if (eagle_store_service_get(call->worker->store, name, row, err) < 0)
@@ -354,6 +452,15 @@ int api_services_update(struct eagle_call *call, struct eagle_err *err)
     }
     if (!spec.cluster)
         spec.cluster = xstrdup(cur.cluster);
+    if (spec.tenant && strcmp(spec.tenant, cur.tenant) != 0) {
+        eagle_err_invalid(err, "tenant", "service '%s' belongs to tenant '%s'; it cannot move to '%s'", name,
+                          cur.tenant, spec.tenant);
+        goto out;
+    }
+    if (!spec.tenant)
+        spec.tenant = xstrdup(cur.tenant);
+    if (check_networks(call, &spec, err) < 0)
+        goto out;
     rc = change(call, row, &spec, "update", "service.update", err);
 out:
     eagle_daemon_unclaim(name);
@@ -493,7 +600,8 @@ int api_services_delete(struct eagle_call *call, struct eagle_err *err)
     if (eagle_store_begin(st, err) < 0)
         goto out;
     if (eagle_store_service_set_status(st, name, "deleting", "", err) < 0 ||
-        eagle_store_audit(st, eagle_api_username(call), "service.delete", name, "ok", "", call->source, err) < 0 ||
+        eagle_store_audit(st, eagle_api_username(call), cur.tenant, "service.delete", name, "ok", "", call->source,
+                          err) < 0 ||
         eagle_store_commit(st, err) < 0) {
         eagle_store_rollback(st);
         goto out;
@@ -518,7 +626,7 @@ int api_services_revisions(struct eagle_call *call, struct eagle_err *err)
     json_t *row, *rows, *items, *r;
     size_t i;
 
-    if (eagle_store_service_get(call->worker->store, call->params[0], &row, err) < 0)
+    if (get_visible(call, call->params[0], EAGLE_ROLE_VIEWER, &row, err) < 0)
         return -1;
     json_decref(row);
     if (eagle_store_revision_list(call->worker->store, call->params[0], &rows, err) < 0)
@@ -538,7 +646,7 @@ int api_services_revision_get(struct eagle_call *call, struct eagle_err *err)
 
     if (*end || n < 1)
         return eagle_err_invalid(err, "revision", "revision must be a positive integer, not '%s'", call->params[1]);
-    if (eagle_store_service_get(call->worker->store, call->params[0], &row, err) < 0)
+    if (get_visible(call, call->params[0], EAGLE_ROLE_VIEWER, &row, err) < 0)
         return -1;
     json_decref(row);
     if (eagle_store_revision_get(call->worker->store, call->params[0], n, &row, err) < 0)
@@ -611,7 +719,7 @@ int api_services_tasks(struct eagle_call *call, struct eagle_err *err)
     size_t i, count;
     int rc = -1;
 
-    if (eagle_store_service_get(call->worker->store, name, &row, err) < 0)
+    if (get_visible(call, name, EAGLE_ROLE_VIEWER, &row, err) < 0)
         return -1;
     if (engine_of_cluster(call, json_string_value(json_object_get(row, "cluster")), &eng, err) < 0)
         goto out;

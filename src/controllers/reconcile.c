@@ -71,6 +71,77 @@ static int engine_for_service(struct eagle_worker *w, const json_t *svc, struct 
     return *eng ? 0 : -1;
 }
 
+/* Append `item` to a NULL-terminated list (which may be NULL). */
+static char **list_append(char **list, const char *item)
+{
+    size_t n = 0;
+    while (list && list[n])
+        n++;
+    list = xrealloc(list, (n + 2) * sizeof(*list));
+    list[n] = xstrdup(item);
+    list[n + 1] = NULL;
+    return list;
+}
+
+/* The tenant's own overlay network in this engine, created on first use. */
+static int ensure_tenant_network(struct eagle_engine *eng, const char *tenant, const char *network,
+                                 struct eagle_err *err)
+{
+    json_t *out = NULL, *body;
+    char path[160];
+    int rc;
+
+    snprintf(path, sizeof(path), "/networks/%s", network);
+    if (eagle_engine_call(eng, "GET", path, NULL, &out, err) == 0) {
+        const char *owner = json_string_value(json_object_get(json_object_get(out, "Labels"), "eagle.tenant"));
+        rc = owner && strcmp(owner, tenant) == 0
+                 ? 0
+                 : eagle_err_conflict(err, "network '%s' exists in the engine but is not tenant '%s''s", network,
+                                      tenant);
+        json_decref(out);
+        return rc;
+    }
+    if (err->status != 404)
+        return -1;
+    body = json_pack("{s:s, s:s, s:b, s:{s:s}}", "Name", network, "Driver", "overlay", "CheckDuplicate", 1,
+                     "Labels", "eagle.tenant", tenant);
+    rc = eagle_engine_call(eng, "POST", "/networks/create", body, NULL, err);
+    json_decref(body);
+    if (rc == 0)
+        log_info("reconcile", "created network '%s' for tenant '%s'", network, tenant);
+    else if (err->status == 409) /* created meanwhile */
+        rc = 0;
+    return rc;
+}
+
+/* What the tenant imposes on every service of theirs, whatever the spec says:
+ * placement on its node pool and membership of its own network. */
+static int apply_tenant(struct eagle_worker *w, struct eagle_engine *eng, const char *tenant, struct eagle_spec *spec,
+                        struct eagle_err *err)
+{
+    json_t *t;
+    char buf[160];
+
+    if (eagle_store_tenant_get(w->store, tenant, &t, err) < 0)
+        return -1;
+    const char *pool = json_string_value(json_object_get(t, "pool"));
+    if (pool && *pool) {
+        snprintf(buf, sizeof(buf), "node.labels.eagle.pool==%s", pool);
+        spec->constraints = list_append(spec->constraints, buf);
+    }
+    json_decref(t);
+    if (strcmp(tenant, "default") == 0)
+        return 0;
+    snprintf(buf, sizeof(buf), "eagle-t-%s", tenant);
+    if (ensure_tenant_network(eng, tenant, buf, err) < 0)
+        return -1;
+    for (size_t i = 0; spec->networks && spec->networks[i]; i++)
+        if (strcmp(spec->networks[i], buf) == 0)
+            return 0;
+    spec->networks = list_append(spec->networks, buf);
+    return 0;
+}
+
 int eagle_service_apply(struct eagle_worker *w, const char *name, struct eagle_err *err)
 {
     struct eagle_spec spec = {0};
@@ -94,7 +165,11 @@ int eagle_service_apply(struct eagle_worker *w, const char *name, struct eagle_e
         eagle_err_internal(err, "the stored spec of revision %lld does not parse", (long long)revision);
         goto out;
     }
+    const char *tenant = json_string_value(json_object_get(svc, "tenant"));
+    if (apply_tenant(w, eng, tenant, &spec, err) < 0)
+        goto out;
     labels = eagle_labels(name, cluster, revision);
+    json_object_set_new(labels, "eagle.tenant", json_string(tenant));
     engine_spec = eagle_spec_to_engine(&spec, labels);
 
     for (int attempt = 0;; attempt++) {

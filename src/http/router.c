@@ -1,6 +1,6 @@
 /*
  * router.c — see router.h. Matching is segment by segment; a {capture} takes
- * one non-empty segment, URL-decoded.
+ * one non-empty segment, URL-decoded. The table itself is in routes.c.
  */
 #include "http/router.h"
 
@@ -9,29 +9,7 @@
 
 #include "core/util.h"
 
-const struct eagle_route eagle_routes[] = {
-    {"GET", "/v1/health", api_health, ROUTE_PUBLIC | ROUTE_LOOP},
-    {"GET", "/v1/openapi.json", api_openapi, ROUTE_PUBLIC | ROUTE_LOOP},
-    {"POST", "/v1/auth/login", api_login, ROUTE_PUBLIC},
-    {"POST", "/v1/auth/logout", api_logout, 0},
-    {"GET", "/v1/me", api_me, 0},
-    {"GET", "/v1/clusters", api_clusters_list, 0},
-    {"POST", "/v1/clusters", api_clusters_create, 0},
-    {"GET", "/v1/clusters/{name}", api_clusters_get, 0},
-    {"DELETE", "/v1/clusters/{name}", api_clusters_delete, 0},
-    {"GET", "/v1/clusters/{name}/nodes", api_clusters_nodes, 0},
-    {"GET", "/v1/services", api_services_list, 0},
-    {"POST", "/v1/services", api_services_create, 0},
-    {"GET", "/v1/services/{name}", api_services_get, 0},
-    {"PUT", "/v1/services/{name}", api_services_update, 0},
-    {"DELETE", "/v1/services/{name}", api_services_delete, 0},
-    {"POST", "/v1/services/{name}/scale", api_services_scale, 0},
-    {"POST", "/v1/services/{name}/rollback", api_services_rollback, 0},
-    {"GET", "/v1/services/{name}/revisions", api_services_revisions, 0},
-    {"GET", "/v1/services/{name}/revisions/{revision}", api_services_revision_get, 0},
-    {"GET", "/v1/services/{name}/tasks", api_services_tasks, 0},
-};
-const size_t eagle_n_routes = sizeof(eagle_routes) / sizeof(eagle_routes[0]);
+
 
 static int hexval(int c)
 {
@@ -75,16 +53,16 @@ static int match(const char *pattern, const char *path, char *scratch, size_t n,
     return *p == 0 && (*s == 0 || (s[0] == '/' && s[1] == 0));
 }
 
-const struct eagle_route *eagle_route_match(const char *method, const char *path, char *scratch, size_t n,
-                                            const char **params, int *path_known)
+const struct eagle_route *eagle_route_match(const struct eagle_route *table, size_t n_routes, const char *method,
+                                            const char *path, char *scratch, size_t n, const char **params,
+                                            int *path_known)
 {
     *path_known = 0;
-    for (size_t i = 0; i < eagle_n_routes; i++) {
-        if (!match(eagle_routes[i].pattern, path, scratch, n, params))
+    for (size_t i = 0; i < n_routes; i++) {
+        if (!match(table[i].pattern, path, scratch, n, params))
             continue;
-        if (strcmp(eagle_routes[i].method, method) == 0 ||
-            (strcmp(method, "HEAD") == 0 && strcmp(eagle_routes[i].method, "GET") == 0))
-            return &eagle_routes[i];
+        if (strcmp(table[i].method, method) == 0 || (strcmp(method, "HEAD") == 0 && strcmp(table[i].method, "GET") == 0))
+            return &table[i];
         *path_known = 1;
     }
     return NULL;

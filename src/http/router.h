@@ -25,12 +25,13 @@ extern const struct eagle_route eagle_routes[];
 extern const size_t eagle_n_routes;
 
 /*
- * Match method and path. Captures are copied into `scratch` (n bytes) and
- * pointed to by params[]. Returns the route, or NULL; then *path_known tells
- * whether the path exists with another method (405 rather than 404).
+ * Match method and path against `table`. Captures are copied into `scratch`
+ * (n bytes) and pointed to by params[]. Returns the route, or NULL; then
+ * *path_known tells whether the path exists with another method (405, not 404).
  */
-const struct eagle_route *eagle_route_match(const char *method, const char *path, char *scratch, size_t n,
-                                            const char **params, int *path_known);
+const struct eagle_route *eagle_route_match(const struct eagle_route *table, size_t n_routes, const char *method,
+                                            const char *path, char *scratch, size_t n, const char **params,
+                                            int *path_known);
 
 /* Loop-side handlers (router.c). */
 int api_health(struct eagle_call *call, struct eagle_err *err);

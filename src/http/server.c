@@ -181,6 +181,8 @@ static void run_call(const struct eagle_route *route, struct eagle_call *call, s
         *failed = 1;
         if (err->status >= 500)
             log_warn("http", "%s %s: %s", call->method, call->path, err->msg);
+        if (!(route->flags & ROUTE_LOOP))
+            eagle_api_audit_failure(call, route->pattern, err);
     }
 }
 
@@ -262,8 +264,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         job->path = dup_iovec(req->path);
         job->query = xstrdup("");
     }
-    job->route = eagle_route_match(job->method, job->path, job->scratch, sizeof(job->scratch), job->call.params,
-                                   &path_known);
+    job->route = eagle_route_match(eagle_routes, eagle_n_routes, job->method, job->path, job->scratch,
+                                   sizeof(job->scratch), job->call.params, &path_known);
     if (!job->route) {
         if (path_known)
             eagle_err_set(&err, 405, "method_not_allowed", NULL, "%s is not allowed on %s", job->method, job->path);

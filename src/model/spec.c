@@ -824,7 +824,9 @@ static int parse_healthcheck(const json_t *in, struct eagle_spec *s, struct eagl
 static int parse_spec(const json_t *in, struct eagle_spec *s, struct eagle_err *err)
 {
     static const char *const keys[] = {"name",
+                                       "tenant",
                                        "cluster",
+                                       "cap_add",
                                        "image",
                                        "command",
                                        "args",
@@ -858,10 +860,25 @@ static int parse_spec(const json_t *in, struct eagle_spec *s, struct eagle_err *
         return eagle_err_invalid(err, "name",
                                  "'name' must be lowercase letters, digits and '-', start with a letter or "
                                  "digit and not end with '-'");
+    if (get_str(in, "", "tenant", EAGLE_NAME_MAX, &s->tenant, err))
+        return -1;
+    if (s->tenant && !eagle_name_valid(s->tenant))
+        return eagle_err_invalid(err, "tenant", "'tenant' is not a valid tenant name");
     if (get_str(in, "", "cluster", EAGLE_NAME_MAX, &s->cluster, err))
         return -1;
     if (s->cluster && !eagle_name_valid(s->cluster))
         return eagle_err_invalid(err, "cluster", "'cluster' is not a valid cluster name");
+    if (get_list(in, "", "cap_add", 64, true, &s->cap_add, err))
+        return -1;
+    for (size_t i = 0; s->cap_add && s->cap_add[i]; i++) {
+        const char *c = s->cap_add[i];
+        size_t n = strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+        if (n == 0 || c[n] != 0) {
+            char f[PATH_LEN];
+            return eagle_err_invalid(err, join_idx(f, "cap_add", i),
+                                     "'%s' must be a capability name such as CAP_NET_ADMIN, not '%.64s'", f, c);
+        }
+    }
     if (get_str(in, "", "image", STR_MAX, &s->image, err))
         return -1;
     if (!s->image)
@@ -917,7 +934,9 @@ void eagle_spec_release(struct eagle_spec *s)
     if (!s)
         return;
     free(s->name);
+    free(s->tenant);
     free(s->cluster);
+    free_list(s->cap_add);
     free(s->image);
     free_list(s->command);
     free_list(s->args);
@@ -971,7 +990,9 @@ void eagle_spec_copy(struct eagle_spec *dst, const struct eagle_spec *src)
 {
     *dst = *src; /* the scalars and fixed buffers; every pointer is replaced below */
     dst->name = xstrdup(src->name);
+    dst->tenant = xstrdup(src->tenant);
     dst->cluster = xstrdup(src->cluster);
+    dst->cap_add = copy_list(src->cap_add);
     dst->image = xstrdup(src->image);
     dst->command = copy_list(src->command);
     dst->args = copy_list(src->args);
@@ -1060,7 +1081,9 @@ json_t *eagle_spec_to_json(const struct eagle_spec *s)
     json_t *o = json_object(), *ports = json_array(), *mounts = json_array();
 
     json_object_set_new(o, "name", str_or_null(s->name));
+    json_object_set_new(o, "tenant", str_or_null(s->tenant));
     json_object_set_new(o, "cluster", str_or_null(s->cluster));
+    json_object_set_new(o, "cap_add", list_json(s->cap_add));
     json_object_set_new(o, "image", str_or_null(s->image));
     json_object_set_new(o, "command", s->command ? list_json(s->command) : json_null());
     json_object_set_new(o, "args", s->args ? list_json(s->args) : json_null());
@@ -1161,6 +1184,8 @@ json_t *eagle_spec_to_engine(const struct eagle_spec *s, const json_t *eagle_lab
     }
     if (eagle_labels && json_is_object(eagle_labels))
         json_object_set_new(cs, "Labels", json_deep_copy(eagle_labels));
+    if (s->cap_add)
+        json_object_set_new(cs, "CapabilityAdd", list_json(s->cap_add));
     if (s->n_mounts) {
         json_t *mounts = json_array();
         for (size_t i = 0; i < s->n_mounts; i++) {
@@ -1422,6 +1447,8 @@ static int engine_to_eagle(const json_t *e, json_t *o, struct eagle_err *err)
         ((v = member(e, "Networks")) && json_is_array(v)))
         json_object_set_new(o, "networks", engine_networks_to_eagle(v));
 
+    if ((v = member(cs, "CapabilityAdd")) && json_is_array(v))
+        json_object_set_new(o, "cap_add", json_deep_copy(v));
     if ((v = member(cs, "Mounts")) && json_is_array(v)) {
         json_t *mounts = json_array();
         json_array_foreach(v, i, item)

@@ -20,7 +20,7 @@
 
 #include "core/err.h"
 
-#define EAGLE_NAME_MAX 63     /* service and cluster names: [a-z0-9][a-z0-9-]*, <= 63 */
+#define EAGLE_NAME_MAX 63     /* service, cluster and tenant names: [a-z0-9]([a-z0-9-]*[a-z0-9])?, <= 63 */
 #define EAGLE_SPEC_LIST_MAX 256 /* any array or map in a spec holds at most this many items */
 
 struct eagle_kv {
@@ -54,7 +54,9 @@ struct eagle_update_policy {
 
 struct eagle_spec {
     char *name;    /* required; see EAGLE_NAME_MAX */
+    char *tenant;  /* NULL: the API picks the caller's only tenant, or "default" for an admin */
     char *cluster; /* NULL: the API picks the only cluster, or fails */
+    char **cap_add; /* Linux capabilities added ("CAP_NET_ADMIN"); refused for tenants not allowed them */
     char *image;   /* required; a valid Docker image reference */
     char **command; /* NULL-terminated, NULL when absent */
     char **args;

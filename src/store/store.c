@@ -38,6 +38,20 @@ static const char *migrations[] = {
     "CREATE TABLE audit (id INTEGER PRIMARY KEY, at TEXT NOT NULL, username TEXT NOT NULL, action TEXT NOT NULL,"
     "  target TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX audit_at ON audit(at);",
+    /* 2: tenancy */
+    "CREATE TABLE tenants (name TEXT PRIMARY KEY, quotas TEXT NOT NULL DEFAULT '{}', pool TEXT NOT NULL DEFAULT '',"
+    "  allow TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL);"
+    "CREATE TABLE members (tenant TEXT NOT NULL REFERENCES tenants(name) ON DELETE CASCADE,"
+    "  username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE, role TEXT NOT NULL,"
+    "  PRIMARY KEY (tenant, username));"
+    "INSERT INTO tenants (name, created_at) VALUES ('default', '1970-01-01T00:00:00Z');"
+    "ALTER TABLE services ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';"
+    "ALTER TABLE tokens ADD COLUMN id TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE tokens ADD COLUMN name TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE tokens ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE audit ADD COLUMN tenant TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX audit_tenant ON audit(tenant, at);"
+    "CREATE INDEX tokens_user ON tokens(username);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -205,15 +219,17 @@ int eagle_store_user_get(struct eagle_store *st, const char *username, json_t **
                                  a, NARGS(a), row, err);
 }
 
-int eagle_store_token_create(struct eagle_store *st, const char *hash, const char *username, const char *kind,
-                             int64_t expires_ms, struct eagle_err *err)
+int eagle_store_token_create(struct eagle_store *st, const char *hash, const char *id, const char *name,
+                             const char *username, const char *kind, int read_only, int64_t expires_ms,
+                             struct eagle_err *err)
 {
     char now[32];
     eagle_now_rfc3339(now, sizeof(now));
-    struct eagle_sqlarg a[] = {SQL_TEXT(hash), SQL_TEXT(username), SQL_TEXT(kind), SQL_INT(expires_ms),
-                               SQL_TEXT(now)};
+    struct eagle_sqlarg a[] = {SQL_TEXT(hash),       SQL_TEXT(id),      SQL_TEXT(name), SQL_TEXT(username),
+                               SQL_TEXT(kind),       SQL_INT(read_only), SQL_INT(expires_ms), SQL_TEXT(now)};
     return eagle_store_exec(st,
-                            "INSERT INTO tokens (hash, username, kind, expires_ms, created_at) VALUES (?, ?, ?, ?, ?)",
+                            "INSERT INTO tokens (hash, id, name, username, kind, read_only, expires_ms, created_at) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             a, NARGS(a), NULL, err);
 }
 
@@ -223,7 +239,8 @@ int eagle_store_token_check(struct eagle_store *st, const char *hash, json_t **r
     json_t *rows;
 
     if (eagle_store_query(st,
-                          "SELECT t.username AS username, u.role AS role, t.expires_ms AS expires_ms, t.kind AS kind "
+                          "SELECT t.username AS username, u.role AS role, t.expires_ms AS expires_ms, t.kind AS kind, "
+                          "t.read_only AS read_only, t.id AS id "
                           "FROM tokens t JOIN users u ON u.username = t.username "
                           "WHERE t.hash = ? AND t.revoked = 0 AND t.expires_ms > ?",
                           a, NARGS(a), &rows, err) < 0)
@@ -243,17 +260,18 @@ int eagle_store_token_revoke(struct eagle_store *st, const char *hash, struct ea
     return eagle_store_exec(st, "UPDATE tokens SET revoked = 1 WHERE hash = ?", a, NARGS(a), NULL, err);
 }
 
-int eagle_store_audit(struct eagle_store *st, const char *username, const char *action, const char *target,
-                      const char *result, const char *detail, const char *source, struct eagle_err *err)
+int eagle_store_audit(struct eagle_store *st, const char *username, const char *tenant, const char *action,
+                      const char *target, const char *result, const char *detail, const char *source,
+                      struct eagle_err *err)
 {
     char now[32];
     eagle_now_rfc3339(now, sizeof(now));
-    struct eagle_sqlarg a[] = {SQL_TEXT(now),    SQL_TEXT(username),           SQL_TEXT(action),
-                               SQL_TEXT(target), SQL_TEXT(result),             SQL_TEXT(detail ? detail : ""),
-                               SQL_TEXT(source ? source : "")};
+    struct eagle_sqlarg a[] = {SQL_TEXT(now),    SQL_TEXT(username),           SQL_TEXT(tenant ? tenant : ""),
+                               SQL_TEXT(action), SQL_TEXT(target),             SQL_TEXT(result),
+                               SQL_TEXT(detail ? detail : ""), SQL_TEXT(source ? source : "")};
     return eagle_store_exec(st,
-                            "INSERT INTO audit (at, username, action, target, result, detail, source) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            "INSERT INTO audit (at, username, tenant, action, target, result, detail, source) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             a, NARGS(a), NULL, err);
 }
 
@@ -330,7 +348,7 @@ int eagle_store_cluster_set_status(struct eagle_store *st, const char *name, con
 /* ---- services and revisions ---- */
 
 #define SERVICE_COLS                                                                                             \
-    "name, cluster, revision, applied_revision, status, status_message, engine_id, spec, created_at, updated_at, " \
+    "name, tenant, cluster, revision, applied_revision, status, status_message, engine_id, spec, created_at, updated_at, " \
     "created_by"
 
 static int revision_insert(struct eagle_store *st, const char *service, int64_t revision, const char *reason,
@@ -344,16 +362,16 @@ static int revision_insert(struct eagle_store *st, const char *service, int64_t 
                             a, NARGS(a), NULL, err);
 }
 
-int eagle_store_service_create(struct eagle_store *st, const char *name, const char *cluster, const char *spec_json,
-                               const char *username, struct eagle_err *err)
+int eagle_store_service_create(struct eagle_store *st, const char *name, const char *tenant, const char *cluster,
+                               const char *spec_json, const char *username, struct eagle_err *err)
 {
     char now[32];
     eagle_now_rfc3339(now, sizeof(now));
-    struct eagle_sqlarg a[] = {SQL_TEXT(name), SQL_TEXT(cluster), SQL_TEXT(spec_json),
-                               SQL_TEXT(now),  SQL_TEXT(now),     SQL_TEXT(username)};
+    struct eagle_sqlarg a[] = {SQL_TEXT(name), SQL_TEXT(tenant), SQL_TEXT(cluster), SQL_TEXT(spec_json),
+                               SQL_TEXT(now),  SQL_TEXT(now),    SQL_TEXT(username)};
     if (eagle_store_exec(st,
-                         "INSERT INTO services (name, cluster, revision, status, spec, created_at, updated_at, "
-                         "created_by) VALUES (?, ?, 1, 'pending', ?, ?, ?, ?)",
+                         "INSERT INTO services (name, tenant, cluster, revision, status, spec, created_at, updated_at, "
+                         "created_by) VALUES (?, ?, ?, 1, 'pending', ?, ?, ?, ?)",
                          a, NARGS(a), NULL, err) < 0) {
         if (err && err->status == 409)
             return eagle_err_set(err, 409, "conflict", "name", "service '%s' already exists", name);
@@ -375,12 +393,14 @@ int eagle_store_service_get(struct eagle_store *st, const char *name, json_t **r
     return 0;
 }
 
-int eagle_store_service_list(struct eagle_store *st, const char *cluster, json_t **rows, struct eagle_err *err)
+int eagle_store_service_list(struct eagle_store *st, const char *cluster, const char *tenant, json_t **rows,
+                             struct eagle_err *err)
 {
-    struct eagle_sqlarg a[] = {SQL_TEXT(cluster), SQL_TEXT(cluster)};
+    struct eagle_sqlarg a[] = {SQL_TEXT(cluster), SQL_TEXT(cluster), SQL_TEXT(tenant), SQL_TEXT(tenant)};
     return eagle_store_query(st,
-                             "SELECT " SERVICE_COLS " FROM services WHERE (? IS NULL OR cluster = ?) ORDER BY name", a,
-                             NARGS(a), rows, err);
+                             "SELECT " SERVICE_COLS " FROM services WHERE (? IS NULL OR cluster = ?) "
+                             "AND (? IS NULL OR tenant = ?) ORDER BY name",
+                             a, NARGS(a), rows, err);
 }
 
 int eagle_store_service_new_revision(struct eagle_store *st, const char *name, int64_t expected,

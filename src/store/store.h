@@ -86,16 +86,19 @@ int eagle_store_user_create(struct eagle_store *st, const char *username, const 
 int eagle_store_user_get(struct eagle_store *st, const char *username, json_t **row, struct eagle_err *err);
 
 /* Tokens, by the hex of their keyed hash; expires_ms is Unix time in ms. */
-int eagle_store_token_create(struct eagle_store *st, const char *hash, const char *username, const char *kind,
-                             int64_t expires_ms, struct eagle_err *err);
-/* The token's row joined with its user (username, role, expires_ms); 401 when unknown,
+/* kind: "session" (login) or "api" (named, for programs; `id` is its public id). */
+int eagle_store_token_create(struct eagle_store *st, const char *hash, const char *id, const char *name,
+                             const char *username, const char *kind, int read_only, int64_t expires_ms,
+                             struct eagle_err *err);
+/* The token's row joined with its user (username, role, expires_ms, kind, read_only, id); 401 when unknown,
  * revoked or expired. */
 int eagle_store_token_check(struct eagle_store *st, const char *hash, json_t **row, struct eagle_err *err);
 int eagle_store_token_revoke(struct eagle_store *st, const char *hash, struct eagle_err *err);
 
 /* Audit: one row per write; call inside the write's transaction. */
-int eagle_store_audit(struct eagle_store *st, const char *username, const char *action, const char *target,
-                      const char *result, const char *detail, const char *source, struct eagle_err *err);
+int eagle_store_audit(struct eagle_store *st, const char *username, const char *tenant, const char *action,
+                      const char *target, const char *result, const char *detail, const char *source,
+                      struct eagle_err *err);
 
 /* Clusters (rows: name, datacenter, endpoint, tls, status, reason, swarm_id,
  * engine_version, checked_at, created_at). */
@@ -108,13 +111,15 @@ int eagle_store_cluster_delete(struct eagle_store *st, const char *name, struct 
 int eagle_store_cluster_set_status(struct eagle_store *st, const char *name, const char *status, const char *reason,
                                    const char *swarm_id, const char *engine_version, struct eagle_err *err);
 
-/* Services (rows: name, cluster, revision, applied_revision, status, status_message,
+/* Services (rows: name, tenant, cluster, revision, applied_revision, status, status_message,
  * engine_id, spec (JSON text), created_at, updated_at, created_by).
  * status: "pending" (revision not yet applied), "running", "failed", "deleting". */
-int eagle_store_service_create(struct eagle_store *st, const char *name, const char *cluster, const char *spec_json,
-                               const char *username, struct eagle_err *err);
+int eagle_store_service_create(struct eagle_store *st, const char *name, const char *tenant, const char *cluster,
+                               const char *spec_json, const char *username, struct eagle_err *err);
 int eagle_store_service_get(struct eagle_store *st, const char *name, json_t **row, struct eagle_err *err);
-int eagle_store_service_list(struct eagle_store *st, const char *cluster, json_t **rows, struct eagle_err *err);
+/* cluster, tenant: NULL = any. */
+int eagle_store_service_list(struct eagle_store *st, const char *cluster, const char *tenant, json_t **rows,
+                             struct eagle_err *err);
 /* Record revision expected+1 with `spec_json`; 409 when the service moved past `expected`. */
 int eagle_store_service_new_revision(struct eagle_store *st, const char *name, int64_t expected,
                                      const char *spec_json, const char *reason, const char *username,
@@ -135,5 +140,46 @@ int eagle_store_service_unsettled(struct eagle_store *st, json_t **rows, struct 
 int eagle_store_revision_list(struct eagle_store *st, const char *service, json_t **rows, struct eagle_err *err);
 int eagle_store_revision_get(struct eagle_store *st, const char *service, int64_t revision, json_t **row,
                              struct eagle_err *err);
+
+/* ---- tenancy (tenancy.c) ---- */
+
+/* Tenants (rows: name, quotas (JSON text), pool, allow (JSON text), created_at). */
+int eagle_store_tenant_create(struct eagle_store *st, const char *name, const char *quotas, const char *pool,
+                              const char *allow, struct eagle_err *err);
+int eagle_store_tenant_get(struct eagle_store *st, const char *name, json_t **row, struct eagle_err *err);
+/* Every tenant, or with `username` only those the user is a member of. */
+int eagle_store_tenant_list(struct eagle_store *st, const char *username, json_t **rows, struct eagle_err *err);
+int eagle_store_tenant_update(struct eagle_store *st, const char *name, const char *quotas, const char *pool,
+                              const char *allow, struct eagle_err *err);
+/* 404 when unknown, 409 while it has services. */
+int eagle_store_tenant_delete(struct eagle_store *st, const char *name, struct eagle_err *err);
+
+/* Members (rows: tenant, username, role) with role owner, developer or viewer. */
+int eagle_store_member_set(struct eagle_store *st, const char *tenant, const char *username, const char *role,
+                           struct eagle_err *err);
+int eagle_store_member_remove(struct eagle_store *st, const char *tenant, const char *username,
+                              struct eagle_err *err);
+int eagle_store_member_list(struct eagle_store *st, const char *tenant, json_t **rows, struct eagle_err *err);
+/* The user's role in the tenant into *role (caller frees), NULL when none. */
+int eagle_store_member_role(struct eagle_store *st, const char *tenant, const char *username, char **role,
+                            struct eagle_err *err);
+
+/* Users (rows: username, role, created_at). */
+int eagle_store_user_list(struct eagle_store *st, json_t **rows, struct eagle_err *err);
+int eagle_store_user_delete(struct eagle_store *st, const char *username, struct eagle_err *err);
+int eagle_store_user_set_password(struct eagle_store *st, const char *username, const char *password_hash,
+                                  struct eagle_err *err);
+
+/* API tokens of a user (rows: id, name, read_only, expires_ms, created_at; never the hash). */
+int eagle_store_token_list(struct eagle_store *st, const char *username, json_t **rows, struct eagle_err *err);
+/* Revoke the user's API token `id`; 404 when it is not theirs. */
+int eagle_store_token_revoke_id(struct eagle_store *st, const char *username, const char *id, struct eagle_err *err);
+/* Revoke every token of a user (password change, deletion). */
+int eagle_store_token_revoke_user(struct eagle_store *st, const char *username, struct eagle_err *err);
+
+/* Audit rows, newest first, filtered by any of tenant, username, target, since, until (NULL = any). */
+int eagle_store_audit_query(struct eagle_store *st, const char *tenant, const char *username, const char *target,
+                            const char *since, const char *until, int64_t limit, json_t **rows,
+                            struct eagle_err *err);
 
 #endif

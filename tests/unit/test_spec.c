@@ -152,7 +152,7 @@ static void test_minimal(void **state)
 
     /* The normalised form has every field, with its default. */
     j = eagle_spec_to_json(&s);
-    want = parse_json("{\"name\": \"web\", \"cluster\": null, \"image\": \"busybox\", \"command\": null,"
+    want = parse_json("{\"name\": \"web\", \"tenant\": null, \"cap_add\": [], \"cluster\": null, \"image\": \"busybox\", \"command\": null,"
                       " \"args\": null, \"env\": {\"K\": \"V\"}, \"mode\": \"replicated\", \"replicas\": 2,"
                       " \"resources\": {\"limits\": {\"cpus\": 0.0, \"memory\": 0},"
                       "               \"reservations\": {\"cpus\": 0.0, \"memory\": 0}},"
@@ -331,6 +331,9 @@ static const struct bad_case bad_cases[] = {
     {"{\"name\":7,\"image\":\"busybox\"}", "name"},
     {"{" BASE ",\"cluster\":\"DC1\"}", "cluster"},
     {"{" BASE ",\"cluster\":1}", "cluster"},
+    {"{" BASE ",\"tenant\":\"Team A\"}", "tenant"},
+    {"{" BASE ",\"cap_add\":[\"cap_net_admin\"]}", "cap_add[0]"},
+    {"{" BASE ",\"cap_add\":\"CAP_SYS_ADMIN\"}", "cap_add"},
     /* image */
     {"{\"name\":\"web\"}", "image"},
     {"{\"name\":\"web\",\"image\":\"\"}", "image"},

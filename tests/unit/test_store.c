@@ -68,8 +68,8 @@ static void test_revisions(void **state)
     assert_int_equal(err.status, 409);
     assert_string_equal(err.field, "name");
 
-    assert_int_equal(eagle_store_service_create(st, "web", "local", "{\"replicas\":1}", "admin", &err), 0);
-    assert_int_equal(eagle_store_service_create(st, "web", "local", "{}", "admin", &err), -1);
+    assert_int_equal(eagle_store_service_create(st, "web", "default", "local", "{\"replicas\":1}", "admin", &err), 0);
+    assert_int_equal(eagle_store_service_create(st, "web", "default", "local", "{}", "admin", &err), -1);
     assert_int_equal(err.status, 409);
 
     assert_int_equal(eagle_store_service_get(st, "web", &row, &err), 0);
@@ -127,8 +127,8 @@ static void test_tokens(void **state)
     json_t *row;
 
     assert_int_equal(eagle_store_user_create(st, "admin", "$argon2id$x", "admin", &err), 0);
-    assert_int_equal(eagle_store_token_create(st, "aa", "admin", "session", INT64_MAX, &err), 0);
-    assert_int_equal(eagle_store_token_create(st, "old", "admin", "session", 1, &err), 0);
+    assert_int_equal(eagle_store_token_create(st, "aa", "", "", "admin", "session", 0, INT64_MAX, &err), 0);
+    assert_int_equal(eagle_store_token_create(st, "old", "t1", "ci", "admin", "api", 1, 1, &err), 0);
     assert_int_equal(eagle_store_token_check(st, "aa", &row, &err), 0);
     assert_string_equal(str(row, "role"), "admin");
     json_decref(row);
@@ -140,6 +140,73 @@ static void test_tokens(void **state)
     assert_int_equal(err.status, 401);
 }
 
+static void test_tenants(void **state)
+{
+    struct eagle_store *st = *state;
+    struct eagle_err err = {0};
+    json_t *rows, *row;
+    char *role;
+
+    assert_int_equal(eagle_store_user_create(st, "alice", "h", "user", &err), 0);
+    assert_int_equal(eagle_store_cluster_create(st, "local", "dc1", "unix:///x.sock", 0, "", "", &err), 0);
+    /* the default tenant exists from the first migration */
+    assert_int_equal(eagle_store_tenant_get(st, "default", &row, &err), 0);
+    json_decref(row);
+    assert_int_equal(eagle_store_tenant_create(st, "cdn", "{\"replicas\":4}", "pool-a", "{}", &err), 0);
+    assert_int_equal(eagle_store_tenant_create(st, "cdn", "{}", "", "{}", &err), -1);
+    assert_int_equal(err.status, 409);
+    assert_int_equal(eagle_store_member_set(st, "cdn", "alice", "developer", &err), 0);
+    assert_int_equal(eagle_store_member_set(st, "cdn", "alice", "owner", &err), 0); /* upsert */
+    assert_int_equal(eagle_store_member_role(st, "cdn", "alice", &role, &err), 0);
+    assert_string_equal(role, "owner");
+    free(role);
+    assert_int_equal(eagle_store_member_role(st, "default", "alice", &role, &err), 0);
+    assert_null(role);
+    assert_int_equal(eagle_store_tenant_list(st, "alice", &rows, &err), 0);
+    assert_int_equal(json_array_size(rows), 1);
+    json_decref(rows);
+    assert_int_equal(eagle_store_tenant_list(st, NULL, &rows, &err), 0);
+    assert_int_equal(json_array_size(rows), 2);
+    json_decref(rows);
+
+    assert_int_equal(eagle_store_service_create(st, "web", "cdn", "local", "{}", "alice", &err), 0);
+    assert_int_equal(eagle_store_service_list(st, NULL, "cdn", &rows, &err), 0);
+    assert_int_equal(json_array_size(rows), 1);
+    json_decref(rows);
+    assert_int_equal(eagle_store_service_list(st, NULL, "default", &rows, &err), 0);
+    assert_int_equal(json_array_size(rows), 0);
+    json_decref(rows);
+    assert_int_equal(eagle_store_tenant_delete(st, "cdn", &err), -1); /* it has a service */
+    assert_int_equal(err.status, 409);
+
+    assert_int_equal(eagle_store_audit(st, "alice", "cdn", "service.create", "web", "ok", "", "::1", &err), 0);
+    assert_int_equal(eagle_store_audit(st, "admin", "", "user.create", "alice", "ok", "", "::1", &err), 0);
+    assert_int_equal(eagle_store_audit_query(st, "cdn", NULL, NULL, NULL, NULL, 10, &rows, &err), 0);
+    assert_int_equal(json_array_size(rows), 1);
+    assert_string_equal(str(json_array_get(rows, 0), "target"), "web");
+    json_decref(rows);
+    assert_int_equal(eagle_store_audit_query(st, NULL, "admin", NULL, "2000-01-01", "2999-01-01", 10, &rows, &err), 0);
+    assert_int_equal(json_array_size(rows), 1);
+    json_decref(rows);
+    assert_int_equal(eagle_store_audit_query(st, NULL, NULL, NULL, "2999-01-01", NULL, 10, &rows, &err), 0);
+    assert_int_equal(json_array_size(rows), 0);
+    json_decref(rows);
+
+    /* API tokens: listed without their hash, revoked by id only by their owner */
+    assert_int_equal(eagle_store_token_create(st, "h1", "id1", "ci", "alice", "api", 1, INT64_MAX, &err), 0);
+    assert_int_equal(eagle_store_token_list(st, "alice", &rows, &err), 0);
+    assert_int_equal(json_array_size(rows), 1);
+    assert_null(json_object_get(json_array_get(rows, 0), "hash"));
+    json_decref(rows);
+    assert_int_equal(eagle_store_token_revoke_id(st, "admin", "id1", &err), -1);
+    assert_int_equal(err.status, 404);
+    assert_int_equal(eagle_store_token_check(st, "h1", &row, &err), 0);
+    assert_int_equal(num(row, "read_only"), 1);
+    json_decref(row);
+    assert_int_equal(eagle_store_token_revoke_id(st, "alice", "id1", &err), 0);
+    assert_int_equal(eagle_store_token_check(st, "h1", &row, &err), -1);
+}
+
 static void test_transaction_rollback(void **state)
 {
     struct eagle_store *st = *state;
@@ -147,7 +214,7 @@ static void test_transaction_rollback(void **state)
     json_t *rows;
 
     assert_int_equal(eagle_store_begin(st, &err), 0);
-    assert_int_equal(eagle_store_audit(st, "admin", "x", "y", "ok", "", "127.0.0.1", &err), 0);
+    assert_int_equal(eagle_store_audit(st, "admin", "", "x", "y", "ok", "", "127.0.0.1", &err), 0);
     eagle_store_rollback(st);
     assert_int_equal(eagle_store_query(st, "SELECT * FROM audit", NULL, 0, &rows, &err), 0);
     assert_int_equal(json_array_size(rows), 0);
@@ -160,6 +227,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_twice, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revisions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tenants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transaction_rollback, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
