@@ -17,6 +17,9 @@
 
 #include "controllers/context.h"
 #include "controllers/reconcile.h"
+#include "controllers/watcher.h"
+#include "catalog/catalog.h"
+#include "events/events.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "engine/engine.h"
@@ -203,22 +206,30 @@ int eagle_daemon_start(const struct eagle_config *cfg, struct eagle_err *err)
         eagle_store_close(st);
         return -1;
     }
+    eagle_catalog_init();
+    if (eagle_events_init(st, err) < 0) {
+        eagle_store_close(st);
+        return -1;
+    }
     eagle_store_close(st);
     if (eagle_reconciler_start(cfg->data, cfg->check_interval, err) < 0)
         return -1;
     daemon_state.http = eagle_http_start(cfg, err);
-    if (!daemon_state.http) {
-        eagle_reconciler_stop();
+    if (!daemon_state.http)
         return -1;
-    }
+    if (eagle_watcher_start(cfg->data, cfg->catalog_interval_ms, err) < 0)
+        return -1;
     return 0;
 }
 
 void eagle_daemon_stop(void)
 {
+    eagle_watcher_stop();
     eagle_http_stop(daemon_state.http);
     daemon_state.http = NULL;
     eagle_reconciler_stop();
+    eagle_catalog_shutdown();
+    eagle_events_shutdown();
     for (int i = 0; i < MAX_CLAIMS; i++) {
         free(daemon_state.claims[i]);
         daemon_state.claims[i] = NULL;

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "controllers/context.h"
 #include "core/err.h"
@@ -38,16 +39,31 @@ struct eagle_call {
     char token_hash[129];      /* the hex keyed hash of the bearer token */
     int status;                /* answer */
     json_t *out;
-    const char *raw;      /* loop routes only: a static body sent as is, instead of out */
+    const char *raw;      /* loop routes only: a body sent as is, instead of out */
     size_t raw_len;
-    const char *raw_type; /* its content type */
+    const char *raw_type;        /* its content type */
+    struct eagle_blob *raw_blob; /* released after sending (raw may point into it) */
+    uint64_t index_header;       /* when set, sent as X-Eagle-Index */
+    /* Long-poll (loop routes): a handler that sets `suspend` is run again when
+     * the catalog changes, or with `timed_out` set once `wait_ms` has passed. */
+    int suspend, timed_out;
+    int64_t wait_ms;
+    /* Event stream (loop routes): a handler that sets `stream` turns the answer
+     * into text/event-stream of the events after `last_event_id` that
+     * eagle_api_event_visible() lets through. */
+    int stream;
+    uint64_t last_event_id;
+    const char *last_event_header; /* the Last-Event-ID header, NULL when absent */
+    json_t *stream_filter;         /* owned by the call: what the stream lets through */
 };
 
 /* Parse the body as a JSON object (400 invalid_json otherwise). Caller decrefs. */
 int eagle_api_body(struct eagle_call *call, json_t **obj, struct eagle_err *err);
 /* A query parameter's value (URL-decoded into buf), or NULL when absent. */
 const char *eagle_api_query(const struct eagle_call *call, const char *name, char *buf, size_t n);
-/* Authenticate the call's bearer token (401 otherwise). */
+/* Authenticate the call's bearer token: 0, or -1 with 401 (403 for a read-only
+ * token writing). Without a worker (on an event loop) only the token cache is
+ * asked, and 1 means "not cached: ask again from a worker". */
 int eagle_api_authenticate(struct eagle_call *call, struct eagle_err *err);
 /* Roles, weakest first. Platform admins are EAGLE_ROLE_ADMIN in every tenant. */
 enum eagle_role { EAGLE_ROLE_NONE, EAGLE_ROLE_VIEWER, EAGLE_ROLE_DEVELOPER, EAGLE_ROLE_OWNER, EAGLE_ROLE_ADMIN };
@@ -107,6 +123,16 @@ int eagle_api_tenant_usage(struct eagle_call *call, const char *tenant, const ch
  * for a new service) in `tenant`: 403 or 422 when it does not fit. */
 int eagle_api_tenant_check(struct eagle_call *call, const char *tenant, const struct eagle_spec *spec,
                            const char *exclude, struct eagle_err *err);
+
+/* discovery.c (loop routes: memory only) */
+struct eagle_event;
+int api_discovery_list(struct eagle_call *call, struct eagle_err *err);
+int api_discovery_get(struct eagle_call *call, struct eagle_err *err);
+int api_events(struct eagle_call *call, struct eagle_err *err);
+/* Does the stream of `call` let `e` through (its filters and the caller's tenants)? */
+int eagle_api_event_visible(const struct eagle_call *call, const struct eagle_event *e);
+/* May the caller see things of `tenant` ("" = not managed by Eagle: admins only)? */
+int eagle_api_tenant_visible(const struct eagle_call *call, const char *tenant);
 
 /* clusters.c */
 int api_clusters_list(struct eagle_call *call, struct eagle_err *err);

@@ -93,6 +93,17 @@ static void login_failed(const char *user, const char *addr)
     pthread_mutex_unlock(&fails.lock);
 }
 
+static void login_succeeded(const char *user, const char *addr)
+{
+    char key[160];
+    snprintf(key, sizeof(key), "%s\x1f%s", addr, user);
+    pthread_mutex_lock(&fails.lock);
+    struct fail_slot *s = fail_slot(key, 0);
+    if (s)
+        s->count = 0;
+    pthread_mutex_unlock(&fails.lock);
+}
+
 static void format_ms(int64_t ms, char *buf, size_t n)
 {
     time_t secs = (time_t)(ms / 1000);
@@ -158,6 +169,7 @@ int api_login(struct eagle_call *call, struct eagle_err *err)
         eagle_err_set(err, 401, "unauthorized", NULL, "wrong username or password");
         goto out;
     }
+    login_succeeded(username, call->source);
     new_token(token, hash);
     int64_t expires_ms = eagle_now_ms() + (int64_t)eagle_daemon_config()->session_hours * 3600 * 1000;
     if (eagle_store_token_create(call->worker->store, hash, "", "", username, "session", 0, expires_ms, err) < 0)

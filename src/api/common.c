@@ -89,8 +89,8 @@ int eagle_api_authenticate(struct eagle_call *call, struct eagle_err *err)
     eagle_api_token_hash(a, call->token_hash);
     if (eagle_tokencache_get(call->token_hash, &t) < 0) {
         json_t *row;
-        if (!call->worker) /* on an event loop: only the cache may answer */
-            return eagle_err_set(err, 401, "unauthorized", NULL, "the token is unknown, revoked or expired");
+        if (!call->worker) /* on an event loop: only the cache may answer; a worker must look */
+            return 1;
         if (eagle_store_token_check(call->worker->store, call->token_hash, &row, err) < 0)
             return -1;
         memset(&t, 0, sizeof(t));
@@ -100,10 +100,29 @@ int eagle_api_authenticate(struct eagle_call *call, struct eagle_err *err)
         t.read_only = (int)json_integer_value(json_object_get(row, "read_only"));
         t.expires_ms = json_integer_value(json_object_get(row, "expires_ms"));
         json_decref(row);
+        json_t *ts, *tr;
+        size_t i, len = 0;
+        if (eagle_store_tenant_list(call->worker->store, t.username, &ts, err) < 0)
+            return -1;
+        json_array_foreach(ts, i, tr)
+        {
+            const char *name = json_string_value(json_object_get(tr, "name"));
+            size_t n = strlen(name);
+            if (len + n + 2 > sizeof(t.tenants))
+                break;
+            memcpy(t.tenants + len, name, n);
+            t.tenants[len + n] = '\n';
+            len += n + 1;
+        }
+        t.tenants[len] = 0;
+        json_decref(ts);
         eagle_tokencache_put(call->token_hash, &t);
     }
-    call->user = json_pack("{s:s, s:s, s:b, s:s}", "username", t.username, "role", t.role, "read_only", t.read_only,
-                           "token_id", t.id);
+    json_t *tenants = json_array();
+    for (char *p = t.tenants, *nl; *p && (nl = strchr(p, '\n')); p = nl + 1)
+        json_array_append_new(tenants, json_stringn(p, (size_t)(nl - p)));
+    call->user = json_pack("{s:s, s:s, s:b, s:s, s:o}", "username", t.username, "role", t.role, "read_only",
+                           t.read_only, "token_id", t.id, "tenants", tenants);
     if (t.read_only && strcmp(call->method, "GET") != 0 && strcmp(call->method, "HEAD") != 0 &&
         strcmp(call->path, "/v1/auth/logout") != 0)
         return eagle_err_set(err, 403, "forbidden", NULL, "this token is read-only");
@@ -221,4 +240,18 @@ char *eagle_api_diff_summary(const json_t *before, const json_t *after)
     if (!len)
         snprintf(out, cap, "no change");
     return out;
+}
+
+int eagle_api_tenant_visible(const struct eagle_call *call, const char *tenant)
+{
+    json_t *t;
+    size_t i;
+
+    if (eagle_api_is_admin(call))
+        return 1;
+    if (!tenant || !*tenant)
+        return 0;
+    json_array_foreach(json_object_get(call->user, "tenants"), i, t) if (strcmp(json_string_value(t), tenant) == 0)
+        return 1;
+    return 0;
 }

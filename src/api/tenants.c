@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/tokencache.h"
 #include "engine/engine.h"
 #include "model/spec.h"
 #include "model/tenant.h"
@@ -165,6 +166,8 @@ int api_tenants_create(struct eagle_call *call, struct eagle_err *err)
         eagle_store_rollback(st);
         goto out;
     }
+    if (owner)
+        eagle_tokencache_drop_user(owner);
     if (eagle_store_tenant_get(st, name, &row, err) < 0)
         goto out;
     call->status = 201;
@@ -436,6 +439,7 @@ int api_members_set(struct eagle_call *call, struct eagle_err *err)
         eagle_store_rollback(st);
         goto out;
     }
+    eagle_tokencache_drop_user(user);
     call->out = json_pack("{s:s, s:s, s:s}", "tenant", tenant, "username", user, "role", role);
     rc = 0;
 out:
@@ -465,6 +469,7 @@ int api_members_delete(struct eagle_call *call, struct eagle_err *err)
         eagle_store_rollback(st);
         return -1;
     }
+    eagle_tokencache_drop_user(user);
     call->status = 204;
     return 0;
 }

@@ -19,6 +19,7 @@ struct eagle_cached_token {
     char id[40];     /* API token id, "" for sessions */
     int read_only;
     int64_t expires_ms;
+    char tenants[1024]; /* the user's tenants, "\n"-separated, for checks on event loops */
 };
 
 /* Copy the entry for `hash` into *out; 0 when found and fresh, -1 otherwise. */

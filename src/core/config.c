@@ -41,6 +41,8 @@ static const struct option_row options[] = {
      "seconds between cluster checks and reconcile passes"},
     {"session-hours", OPT_INT, "24", offsetof(struct eagle_config, session_hours), 1, 8760,
      "lifetime of a login session"},
+    {"catalog-interval-ms", OPT_INT, "500", offsetof(struct eagle_config, catalog_interval_ms), 50, 60000,
+     "how often the catalog re-reads every cluster's services, tasks and nodes"},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 

@@ -21,6 +21,7 @@ struct eagle_config {
     int workers;        /* worker threads for store and engine calls */
     int check_interval; /* seconds between cluster health checks and reconcile passes */
     int session_hours;  /* lifetime of a login session token */
+    int catalog_interval_ms; /* how often the watcher reads every cluster */
 };
 
 /* Fill `cfg` with defaults, then the file named by --config/EAGLE_CONFIG, then

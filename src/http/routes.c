@@ -43,5 +43,8 @@ const struct eagle_route eagle_routes[] = {
     {"PUT", "/v1/tenants/{name}/members/{user}", api_members_set, 0},
     {"DELETE", "/v1/tenants/{name}/members/{user}", api_members_delete, 0},
     {"GET", "/v1/audit", api_audit_list, 0},
+    {"GET", "/v1/discovery/services", api_discovery_list, ROUTE_LOOP},
+    {"GET", "/v1/discovery/services/{name}", api_discovery_get, ROUTE_LOOP},
+    {"GET", "/v1/events", api_events, ROUTE_LOOP},
 };
 const size_t eagle_n_routes = sizeof(eagle_routes) / sizeof(eagle_routes[0]);

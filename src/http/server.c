@@ -21,6 +21,8 @@
 #include "core/util.h"
 #include "http/router.h"
 #include "store/store.h"
+#include "catalog/catalog.h"
+#include "events/events.h"
 
 #define MAX_QUEUE 4096 /* jobs waiting for a worker before we answer 503 */
 
@@ -29,7 +31,12 @@ struct loop_ctx {
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
-    h2o_multithread_receiver_t receiver;
+    h2o_multithread_receiver_t receiver; /* answers from the workers */
+    h2o_multithread_receiver_t notify;   /* "the catalog or the events moved" */
+    h2o_linklist_t parked;               /* long-poll jobs waiting for a change */
+    h2o_linklist_t streams;              /* event-stream jobs */
+    h2o_timeout_t tick;
+    h2o_timeout_entry_t tick_entry;
     struct eagle_http *http;
 };
 
@@ -46,10 +53,22 @@ struct job {
     struct eagle_call call;
     struct eagle_err err;
     int failed;
-    char *method, *path, *query, *body, *authorization;
+    int auth_only;       /* a loop route sent to a worker only to authenticate */
+    char *method, *path, *query, *body, *authorization, *last_event_id;
     char source[64];
     char scratch[1024];
     struct job *next;
+    /* loop side: long-poll and event streams */
+    h2o_linklist_t link; /* in loop->parked or loop->streams */
+    int64_t deadline_ms;
+    h2o_generator_t generator; /* streams */
+    char *chunk;               /* the chunk h2o is sending; freed at proceed */
+    int sending;
+    int64_t last_write_ms;
+};
+
+struct notify_msg {
+    h2o_multithread_message_t msg;
 };
 
 struct eagle_http {
@@ -97,7 +116,8 @@ static json_t *error_body(const struct eagle_err *err)
 }
 
 /* Send `body` (consumed; NULL = no body) with `status` on the loop. */
-static void respond(h2o_req_t *req, int status, json_t *body, const char *ctype, const char *raw, size_t raw_len)
+static void respond(h2o_req_t *req, int status, json_t *body, const char *ctype, const char *raw, size_t raw_len,
+                    uint64_t index_header)
 {
     char *text = NULL;
     size_t len = 0;
@@ -113,17 +133,38 @@ static void respond(h2o_req_t *req, int status, json_t *body, const char *ctype,
     }
     req->res.status = status;
     req->res.reason = reason_of(status);
+    if (index_header) {
+        char buf[24];
+        int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)index_header);
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-eagle-index"), 0, NULL,
+                              h2o_strdup(&req->pool, buf, (size_t)n).base, (size_t)n);
+    }
     if (ctype)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype, strlen(ctype));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    req->res.content_length = len;
     h2o_send_inline(req, text ? text : "", len);
     if (body)
         free(text);
 }
 
-static void respond_error(h2o_req_t *req, const struct eagle_err *err)
+static void respond_error(h2o_req_t *req, const struct eagle_err *err, uint64_t index_header)
 {
-    respond(req, err->status ? err->status : 500, error_body(err), NULL, NULL, 0);
+    respond(req, err->status ? err->status : 500, error_body(err), NULL, NULL, 0, index_header);
+}
+
+/* Send the call's answer (JSON or raw) and release what it holds. */
+static void respond_call(h2o_req_t *req, struct eagle_call *call)
+{
+    if (call->raw)
+        respond(req, call->status ? call->status : 200, NULL, call->raw_type, call->raw, call->raw_len,
+                call->index_header);
+    else
+        respond(req, call->status ? call->status : 200, call->out, NULL, NULL, 0, call->index_header);
+    call->out = NULL;
+    eagle_blob_unref(call->raw_blob);
+    call->raw_blob = NULL;
+    call->raw = NULL;
 }
 
 static void job_free(struct job *job)
@@ -132,6 +173,10 @@ static void job_free(struct job *job)
         return;
     json_decref(job->call.out);
     json_decref(job->call.user);
+    json_decref(job->call.stream_filter);
+    eagle_blob_unref(job->call.raw_blob);
+    free(job->chunk);
+    free(job->last_event_id);
     free(job->method);
     free(job->path);
     free(job->query);
@@ -140,15 +185,23 @@ static void job_free(struct job *job)
     free(job);
 }
 
-/* The request's memory is going away: the job must not touch it any more. */
+/* The request's memory is going away: the job must not touch it any more. A
+ * parked or streaming job is ours alone (no worker has it): it goes too. */
 static void on_guard_dispose(void *p)
 {
     struct guard *g = p;
-    if (g->job) {
-        g->job->req = NULL;
-        g->job->guard = NULL;
+    struct job *job = g->job;
+    if (!job)
+        return;
+    job->req = NULL;
+    job->guard = NULL;
+    if (h2o_linklist_is_linked(&job->link)) {
+        h2o_linklist_unlink(&job->link);
+        job_free(job);
     }
 }
+
+static void run_loop_route(struct job *job);
 
 /* Loop side: answers from the workers. */
 static void on_results(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
@@ -157,14 +210,17 @@ static void on_results(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
         h2o_multithread_message_t *msg = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
         struct job *job = (struct job *)msg;
         h2o_linklist_unlink(&msg->link);
+        if (job->req && job->auth_only && !job->failed) {
+            job->auth_only = 0;
+            run_loop_route(job); /* authenticated: the handler runs here, on the loop */
+            continue;
+        }
         if (job->req) {
             job->guard->job = NULL;
             if (job->failed)
-                respond_error(job->req, &job->err);
-            else {
-                respond(job->req, job->call.status ? job->call.status : 200, job->call.out, NULL, NULL, 0);
-                job->call.out = NULL;
-            }
+                respond_error(job->req, &job->err, job->call.index_header);
+            else
+                respond_call(job->req, &job->call);
         }
         job_free(job);
     }
@@ -217,6 +273,8 @@ static void *worker_main(void *arg)
         if (!w.store) {
             job->failed = 1;
             eagle_err_set(&job->err, 503, "store_unavailable", NULL, "the store cannot be opened");
+        } else if (job->auth_only) {
+            job->failed = eagle_api_authenticate(&job->call, &job->err) < 0;
         } else {
             run_call(job->route, &job->call, &job->err, &job->failed);
         }
@@ -272,7 +330,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         else
             eagle_err_set(&err, 404, "not_found", NULL, "no such API path: %s", job->path);
         job_free(job);
-        respond_error(req, &err);
+        respond_error(req, &err, 0);
         return 0;
     }
     job->call.method = job->method;
@@ -291,28 +349,33 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     peer_name(req, job->source, sizeof(job->source));
     job->call.source = job->source;
 
-    if (job->route->flags & ROUTE_LOOP) {
-        int failed;
-        eagle_err_clear(&err);
-        run_call(job->route, &job->call, &err, &failed);
-        if (failed) {
-            respond_error(req, &err);
-        } else if (job->call.raw) {
-            respond(req, job->call.status ? job->call.status : 200, NULL, job->call.raw_type, job->call.raw,
-                    job->call.raw_len);
-        } else {
-            respond(req, job->call.status ? job->call.status : 200, job->call.out, NULL, NULL, 0);
-            job->call.out = NULL;
-        }
-        job_free(job);
-        return 0;
+    ssize_t li = h2o_find_header_by_str(&req->headers, H2O_STRLIT("last-event-id"), -1);
+    if (li >= 0) {
+        job->last_event_id = dup_iovec(req->headers.entries[li].value);
+        job->call.last_event_header = job->last_event_id;
     }
-
     job->loop = lc;
     job->req = req;
     job->guard = h2o_mem_alloc_shared(&req->pool, sizeof(*job->guard), on_guard_dispose);
     job->guard->job = job;
 
+    if (job->route->flags & ROUTE_LOOP) {
+        int a = 0;
+        if (!(job->route->flags & ROUTE_PUBLIC)) {
+            a = eagle_api_authenticate(&job->call, &err);
+            if (a < 0) {
+                job->guard->job = NULL;
+                job_free(job);
+                respond_error(req, &err, 0);
+                return 0;
+            }
+        }
+        if (a == 0) {
+            run_loop_route(job);
+            return 0;
+        }
+        job->auth_only = 1; /* not in the token cache: a worker checks the store */
+    }
     pthread_mutex_lock(&http->qlock);
     qlen = http->qlen;
     if (qlen < MAX_QUEUE && !http->stopping) {
@@ -329,9 +392,206 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         job->guard->job = NULL;
         job_free(job);
         eagle_err_set(&err, 503, "overloaded", NULL, "the server is busy; retry shortly");
-        respond_error(req, &err);
+        respond_error(req, &err, 0);
     }
     return 0;
+}
+
+/* ---- loop routes: answer, park (long-poll) or stream ---- */
+
+static void stream_start(struct job *job);
+
+/* Run a loop route's handler for `job` (whose request is alive) and act on it. */
+static void run_loop_route(struct job *job)
+{
+    struct eagle_call *call = &job->call;
+    struct eagle_err err;
+    int failed;
+
+    eagle_err_clear(&err);
+    call->suspend = 0;
+    call->status = 0;
+    json_decref(call->out);
+    call->out = NULL;
+    run_call(job->route, call, &err, &failed);
+    if (!failed && call->suspend) {
+        if (!h2o_linklist_is_linked(&job->link)) {
+            job->deadline_ms = eagle_now_ms() + call->wait_ms;
+            h2o_linklist_insert(&job->loop->parked, &job->link);
+        }
+        return;
+    }
+    if (h2o_linklist_is_linked(&job->link))
+        h2o_linklist_unlink(&job->link);
+    if (!failed && call->stream) {
+        stream_start(job);
+        return;
+    }
+    job->guard->job = NULL;
+    if (failed)
+        respond_error(job->req, &err, call->index_header);
+    else
+        respond_call(job->req, call);
+    job_free(job);
+}
+
+/* Run every parked job again (or only the expired ones, with timed_out set). */
+static void rerun_parked(struct loop_ctx *lc, int only_expired)
+{
+    h2o_linklist_t ready;
+    int64_t now = eagle_now_ms();
+
+    h2o_linklist_init_anchor(&ready);
+    while (!h2o_linklist_is_empty(&lc->parked)) { /* move them out first: running may re-park */
+        h2o_linklist_t *l = lc->parked.next;
+        h2o_linklist_unlink(l);
+        h2o_linklist_insert(&ready, l);
+    }
+    while (!h2o_linklist_is_empty(&ready)) {
+        struct job *job = H2O_STRUCT_FROM_MEMBER(struct job, link, ready.next);
+        h2o_linklist_unlink(&job->link);
+        if (only_expired && job->deadline_ms > now) {
+            h2o_linklist_insert(&lc->parked, &job->link);
+            continue;
+        }
+        if (job->deadline_ms <= now)
+            job->call.timed_out = 1;
+        run_loop_route(job);
+    }
+}
+
+/* ---- event streams (text/event-stream) ---- */
+
+#define STREAM_BATCH 256
+#define KEEPALIVE_MS 15000
+
+static void stream_pump(struct job *job)
+{
+    struct eagle_event evs[STREAM_BATCH];
+    uint64_t oldest;
+    size_t cap = 4096, len = 0;
+    char *buf;
+
+    if (job->sending || !job->req)
+        return;
+    size_t n = eagle_events_since(job->call.last_event_id, evs, STREAM_BATCH, &oldest);
+    buf = xmalloc(cap);
+    if (oldest && job->call.last_event_id + 1 < oldest) {
+        len = (size_t)snprintf(buf, cap,
+                               "event: reset\ndata: {\"error\":\"events after %llu are no longer kept; the oldest "
+                               "kept is %llu: re-read the state, then resume\",\"oldest\":%llu}\n\n",
+                               (unsigned long long)job->call.last_event_id, (unsigned long long)oldest,
+                               (unsigned long long)oldest);
+        job->call.last_event_id = oldest - 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (eagle_api_event_visible(&job->call, &evs[i])) {
+            size_t need = len + evs[i].json->len + 96;
+            if (need > cap) {
+                cap = need * 2;
+                buf = xrealloc(buf, cap);
+            }
+            len += (size_t)snprintf(buf + len, cap - len, "id: %llu\nevent: %s\ndata: %s\n\n",
+                                    (unsigned long long)evs[i].id, evs[i].type, evs[i].json->data);
+        }
+        job->call.last_event_id = evs[i].id;
+        eagle_event_release(&evs[i]);
+    }
+    if (len == 0 && eagle_now_ms() - job->last_write_ms >= KEEPALIVE_MS)
+        len = (size_t)snprintf(buf, cap, ": keep-alive\n\n");
+    if (len == 0) {
+        free(buf);
+        return;
+    }
+    free(job->chunk);
+    job->chunk = buf;
+    job->sending = 1;
+    job->last_write_ms = eagle_now_ms();
+    h2o_iovec_t vec = h2o_iovec_init(buf, len);
+    h2o_send(job->req, &vec, 1, H2O_SEND_STATE_IN_PROGRESS);
+}
+
+static void stream_proceed(h2o_generator_t *gen, h2o_req_t *req)
+{
+    struct job *job = H2O_STRUCT_FROM_MEMBER(struct job, generator, gen);
+    job->sending = 0;
+    free(job->chunk);
+    job->chunk = NULL;
+    stream_pump(job);
+}
+
+static void stream_stop(h2o_generator_t *gen, h2o_req_t *req)
+{
+    struct job *job = H2O_STRUCT_FROM_MEMBER(struct job, generator, gen);
+    job->sending = 1; /* never write again; the guard frees the job with the request */
+}
+
+static void stream_start(struct job *job)
+{
+    h2o_req_t *req = job->req;
+
+    job->generator.proceed = stream_proceed;
+    job->generator.stop = stream_stop;
+    req->res.status = 200;
+    req->res.reason = "OK";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("text/event-stream"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    h2o_linklist_insert(&job->loop->streams, &job->link);
+    h2o_start_response(req, &job->generator);
+    /* an initial comment so clients see the stream open at once */
+    job->chunk = xstrdup(": eagle event stream\n\n");
+    job->sending = 1;
+    job->last_write_ms = eagle_now_ms();
+    h2o_iovec_t vec = h2o_iovec_init(job->chunk, strlen(job->chunk));
+    h2o_send(req, &vec, 1, H2O_SEND_STATE_IN_PROGRESS);
+}
+
+static void pump_streams(struct loop_ctx *lc)
+{
+    for (h2o_linklist_t *l = lc->streams.next, *next; l != &lc->streams; l = next) {
+        next = l->next;
+        stream_pump(H2O_STRUCT_FROM_MEMBER(struct job, link, l));
+    }
+}
+
+/* Loop side: the catalog or the event history moved. */
+static void on_notify(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    struct loop_ctx *lc = H2O_STRUCT_FROM_MEMBER(struct loop_ctx, notify, receiver);
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *msg = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&msg->link);
+        free(msg);
+    }
+    rerun_parked(lc, 0);
+    pump_streams(lc);
+}
+
+static void on_tick(h2o_timeout_entry_t *entry)
+{
+    struct loop_ctx *lc = H2O_STRUCT_FROM_MEMBER(struct loop_ctx, tick_entry, entry);
+    rerun_parked(lc, 1);
+    pump_streams(lc); /* keep-alives */
+    h2o_timeout_link(lc->ctx.loop, &lc->tick, &lc->tick_entry);
+}
+
+/* Any thread: wake every loop (a message each). */
+static void wake_loops(struct eagle_http *http)
+{
+    for (int i = 0; i < http->nloops; i++) {
+        struct notify_msg *m = xcalloc(1, sizeof(*m));
+        h2o_multithread_send_message(&http->loops[i].notify, &m->msg);
+    }
+}
+
+static void on_catalog_change(uint64_t index, void *ud)
+{
+    wake_loops(ud);
+}
+
+static void on_events(uint64_t last_id, void *ud)
+{
+    wake_loops(ud);
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)
@@ -424,7 +684,15 @@ struct eagle_http *eagle_http_start(const struct eagle_config *cfg, struct eagle
         lc->listener->data = lc;
         h2o_socket_read_start(lc->listener, on_accept);
         h2o_multithread_register_receiver(lc->ctx.queue, &lc->receiver, on_results);
+        h2o_multithread_register_receiver(lc->ctx.queue, &lc->notify, on_notify);
+        h2o_linklist_init_anchor(&lc->parked);
+        h2o_linklist_init_anchor(&lc->streams);
+        h2o_timeout_init(lc->ctx.loop, &lc->tick, 200);
+        lc->tick_entry.cb = on_tick;
+        h2o_timeout_link(lc->ctx.loop, &lc->tick, &lc->tick_entry);
     }
+    eagle_catalog_set_listener(on_catalog_change, http);
+    eagle_events_set_listener(on_events, http);
     http->workers = xcalloc((size_t)http->nworkers, sizeof(pthread_t));
     for (int i = 0; i < http->nworkers; i++)
         pthread_create(&http->workers[i], NULL, worker_main, http);
@@ -438,6 +706,8 @@ void eagle_http_stop(struct eagle_http *http)
 {
     if (!http)
         return;
+    eagle_catalog_set_listener(NULL, NULL);
+    eagle_events_set_listener(NULL, NULL);
     /* Workers finish the job in hand; queued jobs are answered 503 by their loop. */
     pthread_mutex_lock(&http->qlock);
     http->stopping = 1;
@@ -463,6 +733,10 @@ void eagle_http_stop(struct eagle_http *http)
             pthread_join(lc->tid, NULL);
         h2o_evloop_run(lc->ctx.loop, 0); /* deliver anything that arrived after the loop stopped */
         h2o_multithread_unregister_receiver(lc->ctx.queue, &lc->receiver);
+        h2o_multithread_unregister_receiver(lc->ctx.queue, &lc->notify);
+        if (h2o_timeout_is_linked(&lc->tick_entry))
+            h2o_timeout_unlink(&lc->tick_entry);
+        h2o_timeout_dispose(lc->ctx.loop, &lc->tick);
         h2o_socket_read_stop(lc->listener);
         h2o_socket_close(lc->listener);
         h2o_evloop_run(lc->ctx.loop, 0); /* closes are deferred to the loop */

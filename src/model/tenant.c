@@ -148,6 +148,15 @@ int eagle_quota_check(const char *tenant, const struct eagle_quota *q, const str
                       const struct eagle_usage *wanted, struct eagle_err *err)
 {
     struct eagle_quota copy = *q;
+    static const char *const need[] = {"resources.limits.cpus", "resources.limits.memory",
+                                       "resources.reservations.cpus", "resources.reservations.memory"};
+
+    /* a quota on CPU or memory counts only what specs declare: so they must declare it */
+    for (int i = 0; i < 4; i++)
+        if (*quota_field(&copy, i) > 0 && wanted->replicas > 0 && usage_field(wanted, i) == 0)
+            return eagle_err_set(err, 422, "quota_exceeded", need[i],
+                                 "tenant '%s' has a %s quota, so every service must set %s", tenant, quota_keys[i],
+                                 need[i]);
 
     for (int i = 0; quota_keys[i]; i++) {
         int64_t limit = *quota_field(&copy, i), used = usage_field(others, i), asked = usage_field(wanted, i);

@@ -52,6 +52,9 @@ static const char *migrations[] = {
     "ALTER TABLE audit ADD COLUMN tenant TEXT NOT NULL DEFAULT '';"
     "CREATE INDEX audit_tenant ON audit(tenant, at);"
     "CREATE INDEX tokens_user ON tokens(username);",
+    /* 3: the event history (bounded; ids never reused) */
+    "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, type TEXT NOT NULL,"
+    "  data TEXT NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
