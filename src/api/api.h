@@ -124,6 +124,13 @@ int eagle_api_tenant_usage(struct eagle_call *call, const char *tenant, const ch
 int eagle_api_tenant_check(struct eagle_call *call, const char *tenant, const struct eagle_spec *spec,
                            const char *exclude, struct eagle_err *err);
 
+/* releases.c */
+int api_releases_create(struct eagle_call *call, struct eagle_err *err);
+int api_releases_list(struct eagle_call *call, struct eagle_err *err);
+int api_releases_get(struct eagle_call *call, struct eagle_err *err);
+int api_releases_promote(struct eagle_call *call, struct eagle_err *err);
+int api_releases_abort(struct eagle_call *call, struct eagle_err *err);
+
 /* discovery.c (loop routes: memory only) */
 struct eagle_event;
 int api_discovery_list(struct eagle_call *call, struct eagle_err *err);

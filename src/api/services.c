@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "engine/engine.h"
 #include "model/spec.h"
+#include "store/releases.h"
 #include "store/store.h"
 
 static int get_visible(struct eagle_call *call, const char *name, enum eagle_role need, json_t **row,
@@ -405,6 +406,14 @@ static int load(struct eagle_call *call, json_t **row, struct eagle_spec *cur, s
         goto fail;
     if (strcmp(json_string_value(json_object_get(*row, "status")), "deleting") == 0) {
         eagle_err_conflict(err, "service '%s' is being deleted", name);
+        goto fail;
+    }
+    char *active = NULL;
+    if (eagle_store_release_active_for(call->worker->store, name, &active, err) < 0)
+        goto fail;
+    if (active) {
+        eagle_err_conflict(err, "release '%s' of service '%s' is in progress; wait for it or abort it", active, name);
+        free(active);
         goto fail;
     }
     specj = parse_spec_text(*row);

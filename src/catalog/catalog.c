@@ -431,18 +431,25 @@ size_t eagle_catalog_replace_cluster(const char *cluster, const char *datacenter
                             json_pack("{s:s?, s:s?, s:s?}", "hostname", sget(nd, "Description.Hostname"), "state",
                                       sget(nd, "Status.State"), "availability", sget(nd, "Spec.Availability")));
     }
-    json_t *svc_by_id = json_object();
+    json_t *svc_by_id = json_object(), *raw_by_name = json_object();
     json_array_foreach(services, i, s)
     {
         const char *id = sget(s, "ID"), *name = sget(s, "Spec.Name");
         if (!id || !name)
             continue;
+        /* a canary group is its own engine service, discovered under its service's name */
+        const char *canary_of = label(s, "Spec.Labels", "eagle.canary-of");
         json_object_set(svc_by_id, id, s);
         json_object_set_new(svc_map, id,
-                            json_pack("{s:s, s:I, s:s?}", "name", name, "version",
+                            json_pack("{s:s, s:I, s:s?, s:b}", "name", canary_of ? canary_of : name, "version",
                                       (json_int_t)json_integer_value(jget(s, "Version.Index")), "tenant",
-                                      label(s, "Spec.Labels", "eagle.tenant")));
-        json_object_set_new(by_service, id, json_array());
+                                      label(s, "Spec.Labels", "eagle.tenant"), "canary", canary_of != NULL));
+        if (!json_object_get(by_service, canary_of ? canary_of : name))
+            json_object_set_new(by_service, canary_of ? canary_of : name, json_array());
+        if (!canary_of || !json_object_get(raw_by_name, canary_of))
+            json_object_set(raw_by_name, canary_of ? canary_of : name, s);
+        if (!canary_of)
+            json_object_set(raw_by_name, name, s);
     }
     json_array_foreach(tasks, i, t)
     {
@@ -458,25 +465,27 @@ size_t eagle_catalog_replace_cluster(const char *cluster, const char *datacenter
         const char *state = sget(t, "Status.State");
         if ((desired && (strcmp(desired, "running") == 0 || strcmp(desired, "ready") == 0)) ||
             (state && strcmp(state, "running") == 0))
-            json_array_append_new(json_object_get(by_service, sid), instance_of(t, nodes_by_id, datacenter, health));
+            json_array_append_new(json_object_get(by_service, sget(svc, "name")),
+                                  instance_of(t, nodes_by_id, datacenter, health));
     }
 
     /* The first view of a cluster (at start) is the baseline, not a burst of "create" events. */
     if (!first)
         diff_maps(cluster, c->services, svc_map, c->tasks, task_map, c->nodes, node_map, events);
 
-    /* this cluster's entries */
-    struct eagle_catalog_entry *entries = xcalloc(json_object_size(svc_map) + 1, sizeof(*entries));
-    const char *sid;
-    json_object_foreach(svc_map, sid, s)
+    /* this cluster's entries: one per discovery name */
+    struct eagle_catalog_entry *entries = xcalloc(json_object_size(raw_by_name) + 1, sizeof(*entries));
+    const char *name;
+    json_t *raw;
+    json_object_foreach(raw_by_name, name, raw)
     {
-        json_t *raw = json_object_get(svc_by_id, sid), *instances = json_object_get(by_service, sid);
-        const char *name = sget(s, "name");
+        json_t *instances = json_object_get(by_service, name);
+        const char *tenant_label = label(raw, "Spec.Labels", "eagle.tenant");
         json_t *labels = jget(raw, "Spec.Labels");
         json_t *replicas = jget(raw, "Spec.Mode.Replicated.Replicas");
         const char *rev = label(raw, "Spec.Labels", "eagle.revision");
         json_t *answer = json_pack("{s:s, s:s?, s:s, s:s, s:O, s:s, s:O?, s:o, s:O}", "name", name, "tenant",
-                                   sget(s, "tenant"), "cluster", cluster, "datacenter", datacenter, "labels",
+                                   tenant_label, "cluster", cluster, "datacenter", datacenter, "labels",
                                    labels ? labels : json_object(), "mode", replicas ? "replicated" : "global",
                                    "replicas", replicas, "revision", rev ? json_integer(atoll(rev)) : json_null(),
                                    "instances", instances);
@@ -488,7 +497,7 @@ size_t eagle_catalog_replace_cluster(const char *cluster, const char *datacenter
             if (strcmp(c->entries[k].name, name) == 0)
                 old = &c->entries[k];
         snprintf(e->name, sizeof(e->name), "%s", name);
-        snprintf(e->tenant, sizeof(e->tenant), "%s", sget(s, "tenant") ?: "");
+        snprintf(e->tenant, sizeof(e->tenant), "%s", tenant_label ?: "");
         snprintf(e->cluster, sizeof(e->cluster), "%s", cluster);
         snprintf(e->datacenter, sizeof(e->datacenter), "%s", datacenter);
         if (old && prev && strcmp(prev, text) == 0) { /* unchanged: share the old blobs */
@@ -545,6 +554,7 @@ size_t eagle_catalog_replace_cluster(const char *cluster, const char *datacenter
     json_decref(nodes_by_id);
     json_decref(by_service);
     json_decref(svc_by_id);
+    json_decref(raw_by_name);
     json_decref(health);
     if (changed && cat.listener)
         cat.listener(index, cat.listener_ud);
@@ -574,4 +584,12 @@ void eagle_catalog_remove_cluster(const char *cluster, json_t *events)
         free(c);
     }
     pthread_mutex_unlock(&cat.writer);
+}
+
+void eagle_catalog_get_health(const char *task_id, char *buf, size_t n)
+{
+    pthread_mutex_lock(&cat.health_lock);
+    const char *h = json_string_value(json_object_get(json_object_get(cat.health, task_id), "health"));
+    snprintf(buf, n, "%s", h ? h : "unknown");
+    pthread_mutex_unlock(&cat.health_lock);
 }

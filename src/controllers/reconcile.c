@@ -142,6 +142,20 @@ static int apply_tenant(struct eagle_worker *w, struct eagle_engine *eng, const 
     return 0;
 }
 
+json_t *eagle_service_engine_spec(struct eagle_worker *w, struct eagle_engine *eng, const char *tenant,
+                                  struct eagle_spec *spec, const json_t *labels, struct eagle_err *err)
+{
+    json_t *l = json_deep_copy(labels);
+    json_object_set_new(l, "eagle.tenant", json_string(tenant));
+    if (apply_tenant(w, eng, tenant, spec, err) < 0) {
+        json_decref(l);
+        return NULL;
+    }
+    json_t *out = eagle_spec_to_engine(spec, l);
+    json_decref(l);
+    return out;
+}
+
 int eagle_service_apply(struct eagle_worker *w, const char *name, struct eagle_err *err)
 {
     struct eagle_spec spec = {0};

@@ -20,6 +20,14 @@
  * record it applied. The caller holds the service's claim (eagle_daemon_claim). */
 int eagle_service_apply(struct eagle_worker *w, const char *name, struct eagle_err *err);
 
+struct eagle_spec;
+struct eagle_engine;
+/* The Engine API spec for `spec` run for `tenant`: the tenant's node pool and
+ * network added (the spec is changed accordingly), `labels` plus eagle.tenant
+ * on the service and its containers. NULL and err on failure; caller decrefs. */
+json_t *eagle_service_engine_spec(struct eagle_worker *w, struct eagle_engine *eng, const char *tenant,
+                                  struct eagle_spec *spec, const json_t *labels, struct eagle_err *err);
+
 /* Remove the service from its engine (by id and by label), then from the store. */
 int eagle_service_remove(struct eagle_worker *w, const char *name, struct eagle_err *err);
 

@@ -782,6 +782,77 @@ static int parse_mounts(const json_t *in, struct eagle_spec *s, struct eagle_err
     return 0;
 }
 
+/* "health_check": {"type": "http", "port": 8080, "path": "/health", "method": "GET", "host": "x",
+ *  "status": "200-399", "body": "ok", "interval": "1s", "timeout": "1s", "healthy_threshold": 2,
+ *  "unhealthy_threshold": 3, "start_period": "0s"} */
+static int parse_health_check(const json_t *in, struct eagle_spec *s, struct eagle_err *err)
+{
+    static const char *const keys[] = {"type", "port", "path", "method", "host", "status", "body", "interval",
+                                       "timeout", "healthy_threshold", "unhealthy_threshold", "start_period", NULL};
+    static const char *const types[] = {"tcp", "http", NULL};
+    static const char *const methods[] = {"GET", "HEAD", NULL};
+    const char *p = "health_check";
+    struct eagle_health_check *h = &s->health_check;
+    const json_t *hc;
+    char *status = NULL;
+
+    if (get_obj(in, "", p, keys, &hc, err))
+        return -1;
+    if (!hc)
+        return 0;
+    h->set = true;
+    if (!member(hc, "type"))
+        return eagle_err_invalid(err, "health_check.type", "'health_check.type' is required: \"tcp\" or \"http\"");
+    if (get_enum(hc, p, "type", types, h->type, sizeof(h->type), err) ||
+        get_int(hc, p, "port", 1, 65535, 0, &h->port, err))
+        return -1;
+    if (!h->port)
+        return eagle_err_invalid(err, "health_check.port", "'health_check.port' is required (1-65535)");
+    if (get_enum(hc, p, "method", methods, h->method, sizeof(h->method), err) ||
+        get_str(hc, p, "path", STR_MAX, &h->path, err) || get_str(hc, p, "host", 253, &h->host, err) ||
+        get_str(hc, p, "body", STR_MAX, &h->body, err) || get_str(hc, p, "status", 16, &status, err) ||
+        get_duration(hc, p, "interval", 5000000000LL, &h->interval_ns, err) ||
+        get_duration(hc, p, "timeout", 2000000000LL, &h->timeout_ns, err) ||
+        get_duration(hc, p, "start_period", 0, &h->start_period_ns, err) ||
+        get_int(hc, p, "healthy_threshold", 1, 100, 1, &h->healthy_threshold, err) ||
+        get_int(hc, p, "unhealthy_threshold", 1, 100, 3, &h->unhealthy_threshold, err)) {
+        free(status);
+        return -1;
+    }
+    if (!h->path)
+        h->path = xstrdup("/");
+    if (h->path[0] != '/' || strpbrk(h->path, " \r\n")) {
+        free(status);
+        return eagle_err_invalid(err, "health_check.path", "'health_check.path' must start with '/' and have no spaces");
+    }
+    if (h->host && strpbrk(h->host, " \r\n/")) {
+        free(status);
+        return eagle_err_invalid(err, "health_check.host", "'health_check.host' is not a host name");
+    }
+    h->status_min = 200;
+    h->status_max = 399;
+    if (status) {
+        int a, b, n = 0;
+        if (sscanf(status, "%d-%d%n", &a, &b, &n) == 2 && status[n] == 0 && a >= 100 && b <= 599 && a <= b) {
+            h->status_min = a;
+            h->status_max = b;
+        } else if (sscanf(status, "%d%n", &a, &n) == 1 && status[n] == 0 && a >= 100 && a <= 599) {
+            h->status_min = h->status_max = a;
+        } else {
+            free(status);
+            return eagle_err_invalid(err, "health_check.status",
+                                     "'health_check.status' must be a status or a range such as \"200-399\"");
+        }
+        free(status);
+    }
+    if (h->interval_ns < 100000000LL || h->timeout_ns < 10000000LL)
+        return eagle_err_invalid(err, "health_check.interval",
+                                 "'health_check.interval' must be at least 100ms and 'timeout' at least 10ms");
+    if (strcmp(h->type, "tcp") == 0 && (member(hc, "path") || member(hc, "body") || member(hc, "status")))
+        return eagle_err_invalid(err, "health_check.type", "path, status and body apply to \"http\" checks only");
+    return 0;
+}
+
 static int parse_healthcheck(const json_t *in, struct eagle_spec *s, struct eagle_err *err)
 {
     static const char *const keys[] = {"test", "interval", "timeout", "retries", "start_period", NULL};
@@ -843,6 +914,7 @@ static int parse_spec(const json_t *in, struct eagle_spec *s, struct eagle_err *
                                        "networks",
                                        "mounts",
                                        "healthcheck",
+                                       "health_check",
                                        NULL};
     static const char *const modes[] = {"replicated", "global", NULL};
     char mode[12];
@@ -905,7 +977,7 @@ static int parse_spec(const json_t *in, struct eagle_spec *s, struct eagle_err *
         parse_update(in, "update_config", false, &s->update_config, err) ||
         parse_update(in, "rollback_config", true, &s->rollback_config, err) ||
         get_list(in, "", "networks", STR_MAX, true, &s->networks, err) || parse_mounts(in, s, err) ||
-        parse_healthcheck(in, s, err))
+        parse_healthcheck(in, s, err) || parse_health_check(in, s, err))
         return -1;
     for (size_t i = 0; s->networks && s->networks[i]; i++) {
         for (size_t j = 0; j < i; j++) {
@@ -952,6 +1024,9 @@ void eagle_spec_release(struct eagle_spec *s)
     }
     free(s->mounts);
     free_list(s->healthcheck.test);
+    free(s->health_check.path);
+    free(s->health_check.host);
+    free(s->health_check.body);
     memset(s, 0, sizeof(*s));
 }
 
@@ -1018,6 +1093,9 @@ void eagle_spec_copy(struct eagle_spec *dst, const struct eagle_spec *src)
         }
     }
     dst->healthcheck.test = copy_list(src->healthcheck.test);
+    dst->health_check.path = xstrdup(src->health_check.path);
+    dst->health_check.host = xstrdup(src->health_check.host);
+    dst->health_check.body = xstrdup(src->health_check.body);
 }
 
 /* ---- writing JSON ---- */
@@ -1133,6 +1211,27 @@ json_t *eagle_spec_to_json(const struct eagle_spec *s)
                                       duration_json(s->healthcheck.start_period_ns)));
     else
         json_object_set_new(o, "healthcheck", json_null());
+    const struct eagle_health_check *h = &s->health_check;
+    if (h->set) {
+        json_t *hc = json_pack("{s:s, s:I, s:o, s:o, s:I, s:I, s:o}", "type", h->type, "port", (json_int_t)h->port,
+                               "interval", duration_json(h->interval_ns), "timeout", duration_json(h->timeout_ns),
+                               "healthy_threshold", (json_int_t)h->healthy_threshold, "unhealthy_threshold",
+                               (json_int_t)h->unhealthy_threshold, "start_period",
+                               duration_json(h->start_period_ns));
+        if (strcmp(h->type, "http") == 0) {
+            json_object_set_new(hc, "method", json_string(h->method));
+            json_object_set_new(hc, "path", json_string(h->path ? h->path : "/"));
+            json_object_set_new(hc, "host", str_or_null(h->host));
+            json_object_set_new(hc, "status", h->status_min == h->status_max
+                                                  ? json_sprintf("%lld", (long long)h->status_min)
+                                                  : json_sprintf("%lld-%lld", (long long)h->status_min,
+                                                                 (long long)h->status_max));
+            json_object_set_new(hc, "body", str_or_null(h->body));
+        }
+        json_object_set_new(o, "health_check", hc);
+    } else {
+        json_object_set_new(o, "health_check", json_null());
+    }
     return o;
 }
 

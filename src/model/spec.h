@@ -84,6 +84,18 @@ struct eagle_spec {
     char **networks; /* network names or ids */
     struct eagle_mount *mounts;
     size_t n_mounts;
+    struct eagle_health_check {
+        bool set;         /* "health_check": Eagle's own TCP/HTTP check of every task */
+        char type[8];     /* "tcp" or "http" */
+        int64_t port;     /* the task's port, reached inside its network namespace */
+        char method[8];   /* http: GET (default), HEAD */
+        char *path;       /* http: "/" by default */
+        char *host;       /* http: Host header; NULL = "localhost" */
+        int64_t status_min, status_max; /* http: accepted statuses, default 200-399 */
+        char *body;       /* http: a substring the body must contain; NULL = any */
+        int64_t interval_ns, timeout_ns, start_period_ns;
+        int64_t healthy_threshold, unhealthy_threshold;
+    } health_check;
     struct {
         bool set;
         char **test; /* ["CMD", "..."], ["CMD-SHELL", "..."] or ["NONE"] */

@@ -55,6 +55,31 @@ static const char *migrations[] = {
     /* 3: the event history (bounded; ids never reused) */
     "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, type TEXT NOT NULL,"
     "  data TEXT NOT NULL);",
+    /* 4: event subscriptions (signed callbacks) and their delivery log */
+    "CREATE TABLE subscriptions (id TEXT PRIMARY KEY,"
+    "  tenant TEXT NOT NULL REFERENCES tenants(name) ON DELETE CASCADE, url TEXT NOT NULL,"
+    "  types TEXT NOT NULL DEFAULT '', service TEXT NOT NULL DEFAULT '', secret TEXT NOT NULL,"
+    "  nodes INTEGER NOT NULL DEFAULT 0, cursor BIGINT NOT NULL, generation BIGINT NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL DEFAULT 'active', failures INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT NOT NULL DEFAULT '', next_attempt_at TEXT, created_by TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL);"
+    "CREATE INDEX subscriptions_tenant ON subscriptions(tenant);"
+    "CREATE TABLE deliveries (id INTEGER PRIMARY KEY,"
+    "  subscription TEXT NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE, event_id BIGINT NOT NULL,"
+    "  attempt INTEGER NOT NULL, status INTEGER NOT NULL, error TEXT NOT NULL DEFAULT '',"
+    "  duration_ms BIGINT NOT NULL, at TEXT NOT NULL);"
+    "CREATE INDEX deliveries_subscription ON deliveries(subscription, id);",
+    /* 5: releases (rolling and canary), one active per service */
+    "CREATE TABLE releases (id TEXT PRIMARY KEY, service TEXT NOT NULL, tenant TEXT NOT NULL,"
+    "  strategy TEXT NOT NULL, from_revision BIGINT NOT NULL, to_revision BIGINT NOT NULL DEFAULT 0,"
+    "  spec TEXT NOT NULL, plan TEXT NOT NULL, state TEXT NOT NULL, step INTEGER NOT NULL DEFAULT 0,"
+    "  step_started_ms BIGINT NOT NULL DEFAULT 0, healthy_since_ms BIGINT NOT NULL DEFAULT 0,"
+    "  progress TEXT NOT NULL DEFAULT '{}', message TEXT NOT NULL DEFAULT '',"
+    "  promote_requested INTEGER NOT NULL DEFAULT 0, abort_requested INTEGER NOT NULL DEFAULT 0,"
+    "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, created_by TEXT NOT NULL);"
+    "CREATE INDEX releases_service ON releases(service, created_at);"
+    "CREATE UNIQUE INDEX releases_active ON releases(service)"
+    "  WHERE state NOT IN ('succeeded', 'rolled_back', 'aborted', 'failed');",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -160,7 +160,7 @@ static void test_minimal(void **state)
                       " \"placement\": {\"constraints\": [], \"preferences\": [],"
                       "               \"max_replicas_per_node\": 0},"
                       " \"restart_policy\": null, \"update_config\": null, \"rollback_config\": null,"
-                      " \"networks\": [], \"mounts\": [], \"healthcheck\": null}");
+                      " \"networks\": [], \"mounts\": [], \"healthcheck\": null, \"health_check\": null}");
     assert_json_eq(j, want);
     json_decref(want);
     json_decref(j);
@@ -332,6 +332,12 @@ static const struct bad_case bad_cases[] = {
     {"{" BASE ",\"cluster\":\"DC1\"}", "cluster"},
     {"{" BASE ",\"cluster\":1}", "cluster"},
     {"{" BASE ",\"tenant\":\"Team A\"}", "tenant"},
+    {"{" BASE ",\"health_check\":{\"port\":80}}", "health_check.type"},
+    {"{" BASE ",\"health_check\":{\"type\":\"udp\",\"port\":80}}", "health_check.type"},
+    {"{" BASE ",\"health_check\":{\"type\":\"tcp\"}}", "health_check.port"},
+    {"{" BASE ",\"health_check\":{\"type\":\"http\",\"port\":80,\"status\":\"2xx\"}}", "health_check.status"},
+    {"{" BASE ",\"health_check\":{\"type\":\"http\",\"port\":80,\"path\":\"no-slash\"}}", "health_check.path"},
+    {"{" BASE ",\"health_check\":{\"type\":\"tcp\",\"port\":80,\"bogus\":1}}", "health_check.bogus"},
     {"{" BASE ",\"cap_add\":[\"cap_net_admin\"]}", "cap_add[0]"},
     {"{" BASE ",\"cap_add\":\"CAP_SYS_ADMIN\"}", "cap_add"},
     /* image */
@@ -943,6 +949,36 @@ static void test_copy(void **state)
     eagle_spec_release(NULL);
 }
 
+static void test_health_check_round_trip(void **state)
+{
+    struct eagle_spec a, b;
+    struct eagle_err err;
+    json_t *in = parse_json("{\"name\": \"web\", \"image\": \"busybox\", \"health_check\": {\"type\": \"http\","
+                            " \"port\": 8080, \"path\": \"/health\", \"status\": \"200-299\", \"body\": \"ok\","
+                            " \"interval\": \"1s\", \"timeout\": \"500ms\", \"unhealthy_threshold\": 2}}");
+    assert_int_equal(eagle_spec_from_json(in, &a, &err), 0);
+    assert_string_equal(a.health_check.type, "http");
+    assert_int_equal(a.health_check.status_min, 200);
+    assert_int_equal(a.health_check.status_max, 299);
+    assert_int_equal(a.health_check.timeout_ns, 500000000LL);
+    assert_int_equal(a.health_check.healthy_threshold, 1);
+    json_t *j1 = eagle_spec_to_json(&a);
+    assert_int_equal(eagle_spec_from_json(j1, &b, &err), 0);
+    json_t *j2 = eagle_spec_to_json(&b);
+    assert_json_eq(j1, j2);
+    /* Eagle's own check never reaches the engine */
+    json_t *e = eagle_spec_to_engine(&a, NULL);
+    char *text = json_dumps(e, 0);
+    assert_null(strstr(text, "health"));
+    free(text);
+    json_decref(e);
+    json_decref(in);
+    json_decref(j1);
+    json_decref(j2);
+    eagle_spec_release(&a);
+    eagle_spec_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -951,6 +987,7 @@ int main(void)
         cmocka_unit_test(test_full),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_normalised_values),
+        cmocka_unit_test(test_health_check_round_trip),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_messages),
         cmocka_unit_test(test_names),
