@@ -86,6 +86,10 @@ int api_discovery_get(struct eagle_call *call, struct eagle_err *err)
 
     if (blocking_args(call, &index, &have_index, err) < 0)
         return -1;
+    if (!eagle_catalog_primed() && !call->timed_out) { /* just started: wait for the first look */
+        call->suspend = 1;
+        return 0;
+    }
     if (format && strcmp(format, "docker") != 0 && strcmp(format, "eagle") != 0)
         return eagle_err_invalid(err, "format", "format must be \"eagle\" (default) or \"docker\"");
     found = eagle_catalog_get(call->params[0], &e) == 0;
@@ -129,6 +133,10 @@ int api_discovery_list(struct eagle_call *call, struct eagle_err *err)
 
     if (blocking_args(call, &index, &have_index, err) < 0)
         return -1;
+    if (!eagle_catalog_primed() && !call->timed_out) {
+        call->suspend = 1;
+        return 0;
+    }
     now = eagle_catalog_index();
     if (have_index && now <= index && !call->timed_out) {
         call->suspend = 1;
@@ -177,7 +185,7 @@ int api_events(struct eagle_call *call, struct eagle_err *err)
     const char *tn = eagle_api_query(call, "tenant", tenant, sizeof(tenant));
     const char *l = eagle_api_query(call, "last_event_id", last, sizeof(last));
 
-    if (!l)
+    if (call->last_event_header) /* a reconnecting client's header wins over the URL it reuses */
         l = call->last_event_header;
     call->last_event_id = eagle_events_last_id(); /* default: from now on */
     if (l) {

@@ -41,6 +41,7 @@ static struct {
     json_t *health; /* task id → {"health", "reason"} */
     void (*listener)(uint64_t, void *);
     void *listener_ud;
+    int primed; /* the watcher has read every cluster once */
 } cat = {.lock = PTHREAD_RWLOCK_INITIALIZER,
          .writer = PTHREAD_MUTEX_INITIALIZER,
          .health_lock = PTHREAD_MUTEX_INITIALIZER};
@@ -592,4 +593,15 @@ void eagle_catalog_get_health(const char *task_id, char *buf, size_t n)
     const char *h = json_string_value(json_object_get(json_object_get(cat.health, task_id), "health"));
     snprintf(buf, n, "%s", h ? h : "unknown");
     pthread_mutex_unlock(&cat.health_lock);
+}
+
+int eagle_catalog_primed(void)
+{
+    return __atomic_load_n(&cat.primed, __ATOMIC_ACQUIRE);
+}
+
+void eagle_catalog_set_primed(void)
+{
+    if (__atomic_exchange_n(&cat.primed, 1, __ATOMIC_ACQ_REL) == 0 && cat.listener)
+        cat.listener(eagle_catalog_index(), cat.listener_ud);
 }

@@ -76,6 +76,11 @@ void eagle_catalog_remove_cluster(const char *cluster, json_t *events);
  * with a reason; applied at the next replace (and bumps the index when it changes). */
 void eagle_catalog_set_health(const char *task_id, const char *health, const char *reason);
 
+/* Discovery waits for the watcher's first full pass, so a restart never
+ * answers "nothing runs" before it has looked. */
+int eagle_catalog_primed(void);
+void eagle_catalog_set_primed(void);
+
 /* The health checker's word on a task into buf ("unknown" when none). */
 void eagle_catalog_get_health(const char *task_id, char *buf, size_t n);
 

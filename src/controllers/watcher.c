@@ -72,6 +72,7 @@ static void pass(struct eagle_worker *w)
     }
     if (json_array_size(events) > 0 && eagle_events_append(w->store, events, &err) < 0)
         log_warn("watcher", "cannot record %zu events: %s", json_array_size(events), err.msg);
+    eagle_catalog_set_primed();
     json_decref(events);
     json_decref(clusters);
     json_decref(seen);
