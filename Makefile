@@ -24,7 +24,7 @@ LDLIBS_ALL := $(PKG_LIBS) -lh2o-evloop -lssl -lcrypto -lz -lpthread $(EXTRA_LDFL
 # Modules shared by the daemon, the CLI and the tests.
 CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/model/*.c)
 DAEMON_SRC := $(wildcard src/engine/*.c) $(wildcard src/store/*.c) $(wildcard src/http/*.c) \
-	$(wildcard src/api/*.c) $(wildcard src/controllers/*.c) $(wildcard src/catalog/*.c) $(wildcard src/events/*.c) src/daemon.c
+	$(wildcard src/api/*.c) $(wildcard src/controllers/*.c) $(wildcard src/catalog/*.c) $(wildcard src/events/*.c) $(wildcard src/health/*.c) src/daemon.c
 CTL_SRC := $(wildcard src/ctl/*.c)
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)

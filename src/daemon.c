@@ -16,8 +16,11 @@
 #include <unistd.h>
 
 #include "controllers/context.h"
+#include "controllers/notify.h"
 #include "controllers/reconcile.h"
 #include "controllers/watcher.h"
+#include "controllers/deploy.h"
+#include "controllers/health.h"
 #include "catalog/catalog.h"
 #include "events/events.h"
 #include "core/log.h"
@@ -219,11 +222,20 @@ int eagle_daemon_start(const struct eagle_config *cfg, struct eagle_err *err)
         return -1;
     if (eagle_watcher_start(cfg->data, cfg->catalog_interval_ms, err) < 0)
         return -1;
+    if (eagle_notify_start(cfg->data, err) < 0)
+        return -1;
+    if (eagle_deploy_start(cfg->data, err) < 0)
+        return -1;
+    if (eagle_health_start(cfg->data, err) < 0)
+        return -1;
     return 0;
 }
 
 void eagle_daemon_stop(void)
 {
+    eagle_health_stop();
+    eagle_deploy_stop();
+    eagle_notify_stop();
     eagle_watcher_stop();
     eagle_http_stop(daemon_state.http);
     daemon_state.http = NULL;

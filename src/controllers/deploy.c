@@ -344,7 +344,7 @@ static void tick_release(struct eagle_worker *w, const json_t *rel)
     snprintf(progress, sizeof(progress),
              "{\"steps_done\":%d,\"steps_total\":%d,\"tasks_healthy\":%d,\"tasks_total\":%d}",
              d.state == REL_SUCCEEDED ? (plan.canary ? plan.n_steps : 1) : d.step, plan.canary ? plan.n_steps : 1,
-             d.state == REL_SUCCEEDED ? v.total : v.new_ready, want);
+             d.state == REL_SUCCEEDED ? v.total : v.new_ready, d.state == REL_SUCCEEDED ? v.total : want);
     int changed = d.state != v.state || d.step != v.step;
     int64_t to_rev = d.actions & REL_ACT_RECORD_NEW ? to : json_integer_value(json_object_get(rel, "to_revision"));
     if (eagle_store_release_update(w->store, id, eagle_release_state_name(d.state), d.step, d.step_started_ms,

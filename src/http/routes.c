@@ -4,6 +4,8 @@
  */
 #include "http/router.h"
 
+#include "api/subscriptions.h"
+
 const struct eagle_route eagle_routes[] = {
     {"GET", "/v1/health", api_health, ROUTE_PUBLIC | ROUTE_LOOP},
     {"GET", "/v1/openapi.json", api_openapi, ROUTE_PUBLIC | ROUTE_LOOP},
@@ -25,6 +27,11 @@ const struct eagle_route eagle_routes[] = {
     {"GET", "/v1/services/{name}/revisions", api_services_revisions, 0},
     {"GET", "/v1/services/{name}/revisions/{revision}", api_services_revision_get, 0},
     {"GET", "/v1/services/{name}/tasks", api_services_tasks, 0},
+    {"POST", "/v1/services/{name}/releases", api_releases_create, 0},
+    {"GET", "/v1/services/{name}/releases", api_releases_list, 0},
+    {"GET", "/v1/releases/{id}", api_releases_get, 0},
+    {"POST", "/v1/releases/{id}/promote", api_releases_promote, 0},
+    {"POST", "/v1/releases/{id}/abort", api_releases_abort, 0},
     {"GET", "/v1/tokens", api_tokens_list, 0},
     {"POST", "/v1/tokens", api_tokens_create, 0},
     {"DELETE", "/v1/tokens/{id}", api_tokens_delete, 0},
@@ -46,5 +53,11 @@ const struct eagle_route eagle_routes[] = {
     {"GET", "/v1/discovery/services", api_discovery_list, ROUTE_LOOP},
     {"GET", "/v1/discovery/services/{name}", api_discovery_get, ROUTE_LOOP},
     {"GET", "/v1/events", api_events, ROUTE_LOOP},
+    {"GET", "/v1/subscriptions", api_subscriptions_list, 0},
+    {"POST", "/v1/subscriptions", api_subscriptions_create, 0},
+    {"GET", "/v1/subscriptions/{id}", api_subscriptions_get, 0},
+    {"DELETE", "/v1/subscriptions/{id}", api_subscriptions_delete, 0},
+    {"GET", "/v1/subscriptions/{id}/deliveries", api_subscriptions_deliveries, 0},
+    {"POST", "/v1/subscriptions/{id}/redeliver", api_subscriptions_redeliver, 0},
 };
 const size_t eagle_n_routes = sizeof(eagle_routes) / sizeof(eagle_routes[0]);

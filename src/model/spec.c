@@ -792,7 +792,7 @@ static int parse_health_check(const json_t *in, struct eagle_spec *s, struct eag
     static const char *const types[] = {"tcp", "http", NULL};
     static const char *const methods[] = {"GET", "HEAD", NULL};
     const char *p = "health_check";
-    struct eagle_health_check *h = &s->health_check;
+    struct eagle_spec_health *h = &s->health_check;
     const json_t *hc;
     char *status = NULL;
 
@@ -1211,7 +1211,7 @@ json_t *eagle_spec_to_json(const struct eagle_spec *s)
                                       duration_json(s->healthcheck.start_period_ns)));
     else
         json_object_set_new(o, "healthcheck", json_null());
-    const struct eagle_health_check *h = &s->health_check;
+    const struct eagle_spec_health *h = &s->health_check;
     if (h->set) {
         json_t *hc = json_pack("{s:s, s:I, s:o, s:o, s:I, s:I, s:o}", "type", h->type, "port", (json_int_t)h->port,
                                "interval", duration_json(h->interval_ns), "timeout", duration_json(h->timeout_ns),

@@ -84,7 +84,7 @@ struct eagle_spec {
     char **networks; /* network names or ids */
     struct eagle_mount *mounts;
     size_t n_mounts;
-    struct eagle_health_check {
+    struct eagle_spec_health {
         bool set;         /* "health_check": Eagle's own TCP/HTTP check of every task */
         char type[8];     /* "tcp" or "http" */
         int64_t port;     /* the task's port, reached inside its network namespace */
