@@ -118,6 +118,7 @@ int eagle_api_authenticate(struct eagle_call *call, struct eagle_err *err)
         json_decref(ts);
         eagle_tokencache_put(call->token_hash, &t);
     }
+    json_decref(call->user);
     json_t *tenants = json_array();
     for (char *p = t.tenants, *nl; *p && (nl = strchr(p, '\n')); p = nl + 1)
         json_array_append_new(tenants, json_stringn(p, (size_t)(nl - p)));

@@ -566,9 +566,13 @@ int api_services_rollback(struct eagle_call *call, struct eagle_err *err)
         eagle_err_conflict(err, "service '%s' has no revision before %lld", name, (long long)current);
         goto out;
     }
-    if (to >= current) {
-        eagle_err_invalid(err, "revision", "revision %lld is not earlier than the current revision %lld",
-                          (long long)to, (long long)current);
+    if (to > current) {
+        eagle_err_set(err, 404, "not_found", "revision", "service '%s' has no revision %lld (the current is %lld)",
+                      name, (long long)to, (long long)current);
+        goto out;
+    }
+    if (to == current) {
+        eagle_err_invalid(err, "revision", "revision %lld is the current revision", (long long)to);
         goto out;
     }
     if (eagle_store_revision_get(call->worker->store, name, to, &rev, err) < 0)

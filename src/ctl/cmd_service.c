@@ -107,38 +107,10 @@ static char *service_path(const char *name, const char *suffix)
     return path;
 }
 
-/* A growing string for joined lists. */
-struct buf {
-    char *s;
-    size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *sep, const char *s)
-{
-    size_t n_sep = b->len ? strlen(sep) : 0, n = strlen(s);
-
-    if (b->len + n_sep + n + 1 > b->cap) {
-        b->cap = (b->len + n_sep + n + 1) * 2;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->len, sep, n_sep);
-    memcpy(b->s + b->len + n_sep, s, n + 1);
-    b->len += n_sep + n;
-}
-
-static char *buf_take(struct buf *b)
-{
-    char *s = b->s ? b->s : xstrdup("");
-
-    b->s = NULL;
-    b->len = b->cap = 0;
-    return s;
-}
-
 /* Array of strings joined by `sep`; words with spaces quoted when `quote`. */
 static char *join_strings(json_t *array, const char *sep, bool quote)
 {
-    struct buf b = {0};
+    struct ctl_buf b = {0};
     size_t i;
     json_t *v;
 
@@ -147,35 +119,35 @@ static char *join_strings(json_t *array, const char *sep, bool quote)
         const char *s = json_is_string(v) ? json_string_value(v) : "";
         if (quote && (!*s || strpbrk(s, " \t'\""))) {
             char *q = xasprintf("'%s'", s);
-            buf_add(&b, sep, q);
+            ctl_buf_add(&b, sep, q);
             free(q);
         } else {
-            buf_add(&b, sep, s);
+            ctl_buf_add(&b, sep, s);
         }
     }
-    return buf_take(&b);
+    return ctl_buf_take(&b);
 }
 
 /* {"K": "V", ...} as "K=V,K2=V2". */
 static char *join_pairs(json_t *obj, const char *sep)
 {
-    struct buf b = {0};
+    struct ctl_buf b = {0};
     const char *key;
     json_t *v;
 
     json_object_foreach(obj, key, v)
     {
         char *item = xasprintf("%s=%s", key, json_is_string(v) ? json_string_value(v) : "");
-        buf_add(&b, sep, item);
+        ctl_buf_add(&b, sep, item);
         free(item);
     }
-    return buf_take(&b);
+    return ctl_buf_take(&b);
 }
 
 /* Ports in --publish syntax: "18080:8080/tcp:host". */
 static char *join_ports(json_t *ports)
 {
-    struct buf b = {0};
+    struct ctl_buf b = {0};
     size_t i;
     json_t *p;
 
@@ -185,10 +157,10 @@ static char *join_ports(json_t *ports)
         char *item = xasprintf("%lld:%lld/%s%s%s", (long long)ctl_jint(p, "published", 0),
                                (long long)ctl_jint(p, "target", 0), *protocol ? protocol : "tcp",
                                *mode ? ":" : "", mode);
-        buf_add(&b, ",", item);
+        ctl_buf_add(&b, ",", item);
         free(item);
     }
-    return buf_take(&b);
+    return ctl_buf_take(&b);
 }
 
 /* "running/desired", "?" for what is unknown (null while the engine is unreachable). */
@@ -289,13 +261,13 @@ static void kv_nonempty(const char *key, char *value_take)
 static void print_resources(const char *key, json_t *r)
 {
     json_t *cpus = ctl_jget(r, "cpus"), *memory = ctl_jget(r, "memory");
-    struct buf b = {0};
+    struct ctl_buf b = {0};
     char *value = NULL, *item;
 
     if (json_is_number(cpus) && json_number_value(cpus) > 0) {
         value = ctl_format_number(json_number_value(cpus));
         item = xasprintf("cpus=%s", value);
-        buf_add(&b, " ", item);
+        ctl_buf_add(&b, " ", item);
         free(item);
         free(value);
         value = NULL;
@@ -306,17 +278,17 @@ static void print_resources(const char *key, json_t *r)
         value = ctl_format_bytes(json_integer_value(memory));
     if (value) {
         item = xasprintf("memory=%s", value);
-        buf_add(&b, " ", item);
+        ctl_buf_add(&b, " ", item);
         free(item);
         free(value);
     }
-    kv_nonempty(key, buf_take(&b));
+    kv_nonempty(key, ctl_buf_take(&b));
 }
 
 static void print_service(json_t *s)
 {
     json_t *spec = ctl_jget(s, "spec");
-    struct buf command = {0};
+    struct ctl_buf command = {0};
     char *words;
 
     ctl_kv("name", ctl_jstr(s, "name"));
@@ -330,13 +302,13 @@ static void print_service(json_t *s)
     kv_nonempty("replicas", format_replicas(s));
 
     words = join_strings(ctl_jget(spec, "command"), " ", true);
-    buf_add(&command, " ", words);
+    ctl_buf_add(&command, " ", words);
     free(words);
     words = join_strings(ctl_jget(spec, "args"), " ", true);
     if (*words)
-        buf_add(&command, " ", words);
+        ctl_buf_add(&command, " ", words);
     free(words);
-    kv_nonempty("command", buf_take(&command));
+    kv_nonempty("command", ctl_buf_take(&command));
 
     kv_nonempty("env", join_pairs(ctl_jget(spec, "env"), ","));
     kv_nonempty("labels", join_pairs(ctl_jget(spec, "labels"), ","));
@@ -519,12 +491,13 @@ static int service_tasks(struct ctl *ctl, int argc, char **argv)
         char *id = ctl_short_id(ctl_jstr(t, "id"), 12),
              *container = ctl_short_id(ctl_jstr(t, "container_id"), 12);
         char *ports = join_ports(ctl_jget(t, "ports"));
-        struct buf addresses = {0};
+        struct ctl_buf addresses = {0};
         const char *node = *ctl_jstr(t, "node") ? ctl_jstr(t, "node") : ctl_jstr(t, "node_id");
         size_t j;
         json_t *a;
 
-        json_array_foreach(ctl_jget(t, "addresses"), j, a) buf_add(&addresses, ",", ctl_jstr(a, "address"));
+        json_array_foreach(ctl_jget(t, "addresses"), j, a)
+            ctl_buf_add(&addresses, ",", ctl_jstr(a, "address"));
 
         ctl_table_cell(&table, id);
         ctl_table_cell(&table, node);

@@ -93,6 +93,19 @@ static void reply_error(const struct ctl_http_reply *reply, struct eagle_err *er
                   reply->len ? ": " : "", reply->body ? reply->body : "");
 }
 
+/* Release an error answer but keep what a caller may still need from it. */
+static void keep_status(struct ctl_http_reply *reply)
+{
+    long status = reply->status;
+    bool has_index = reply->has_index;
+    uint64_t index = reply->index;
+
+    ctl_http_reply_release(reply);
+    reply->status = status;
+    reply->has_index = has_index;
+    reply->index = index;
+}
+
 int ctl_request(struct ctl *ctl, const char *method, const char *path, json_t *body, bool auth,
                 struct ctl_http_reply *reply, struct eagle_err *err)
 {
@@ -105,7 +118,8 @@ int ctl_request(struct ctl *ctl, const char *method, const char *path, json_t *b
         if (!text)
             return eagle_err_set(err, 0, "", NULL, "cannot encode the request body");
     }
-    ret = ctl_http_request(ctl->endpoint, auth ? ctl->token : NULL, method, path, text, reply, err);
+    ret = ctl_http_request(ctl->endpoint, auth ? ctl->token : NULL, method, path, text, ctl->timeout, reply,
+                           err);
     if (text) {
         explicit_bzero(text, strlen(text)); /* it may hold a password */
         free(text);
@@ -115,8 +129,32 @@ int ctl_request(struct ctl *ctl, const char *method, const char *path, json_t *b
     if (reply->status >= 200 && reply->status < 300)
         return 0;
     reply_error(reply, err);
-    ctl_http_reply_release(reply);
+    keep_status(reply);
     return -1;
+}
+
+int ctl_stream(struct ctl *ctl, const char *path, const char *const *headers, ctl_http_data_cb on_data,
+               void *userdata, struct eagle_err *err)
+{
+    struct ctl_http_reply reply;
+    bool stopped;
+    int ret;
+
+    ctl_resolve(ctl);
+    ret = ctl_http_stream(ctl->endpoint, ctl->token, path, headers, on_data, userdata, &stopped, &reply, err);
+    if (ret < 0) {
+        ret = reply.status >= 200 && reply.status < 300 ? 0 : -1; /* began, then broke */
+    } else if (stopped) {
+        ret = 1;
+    } else if (reply.status >= 200 && reply.status < 300) {
+        eagle_err_set(err, 0, "unavailable", NULL, "Eagle at %s closed the stream", ctl->endpoint);
+        ret = 0;
+    } else {
+        reply_error(&reply, err);
+        ret = -1;
+    }
+    ctl_http_reply_release(&reply);
+    return ret;
 }
 
 int ctl_call(struct ctl *ctl, const char *method, const char *path, json_t *body,

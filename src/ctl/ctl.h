@@ -37,6 +37,7 @@ struct ctl {
     const char *token_flag;
     const char *config_flag;
     enum ctl_output output;
+    long timeout; /* seconds a request may take; 0 = CTL_HTTP_TIMEOUT (blocking queries raise it) */
 
     /* Resolved by ctl_resolve(); owned, freed by ctl_release(). */
     bool resolved;
@@ -59,10 +60,22 @@ void ctl_resolve(struct ctl *ctl);
  * an optional JSON body (not stolen), with the bearer token when `auth`. On a 2xx
  * answer returns 0 and fills `reply` (release it with ctl_http_reply_release()).
  * Otherwise returns -1 with `err` filled: the server's status, code, field and
- * message, or status 0 when no answer came; `reply` then holds nothing.
+ * message, or status 0 when no answer came; `reply` then holds only the status
+ * and the X-Eagle-Index (a discovery 404 carries one), nothing to release.
  */
 int ctl_request(struct ctl *ctl, const char *method, const char *path, json_t *body, bool auth,
                 struct ctl_http_reply *reply, struct eagle_err *err);
+
+/*
+ * Read the event stream at `path` with the token, handing its body to `on_data`
+ * (see ctl_http_stream()); `headers` are extra request headers, or NULL.
+ * Returns 1 when on_data ended it; 0 when a 2xx stream ended otherwise (the
+ * server closed it or the connection dropped: `err` says which; reconnect); -1
+ * when no stream began: `err` holds the server's error, or status 0 when no
+ * answer came.
+ */
+int ctl_stream(struct ctl *ctl, const char *path, const char *const *headers, ctl_http_data_cb on_data,
+               void *userdata, struct eagle_err *err);
 
 /* ctl_request() with the token, printing the error (ctl_print_err()) on failure. */
 int ctl_call(struct ctl *ctl, const char *method, const char *path, json_t *body,
@@ -93,5 +106,13 @@ int ctl_cmd_api(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_cluster(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_service(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_deploy(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_tenant(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_member(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_audit(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_user(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_token(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_discovery(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_events(struct ctl *ctl, int argc, char **argv);
+int ctl_cmd_release(struct ctl *ctl, int argc, char **argv);
 
 #endif

@@ -24,6 +24,14 @@ static const char usage[] =
     "  cluster    manage clusters: ls, get, nodes, add, rm\n"
     "  service    manage services: ls, get, create, update, scale, rollback, rm, revisions, tasks\n"
     "  deploy     create or update the service described by a spec file\n"
+    "  release    roll a service out, rolling or canary: start, ls, get, promote, abort, watch\n"
+    "  discovery  where services' instances run and whether they are healthy: ls, get, watch\n"
+    "  events     follow the event stream\n"
+    "  tenant     manage tenants: ls, get, create, update, rm, usage\n"
+    "  member     manage a tenant's members: ls, set, rm\n"
+    "  user       manage users: ls, create, rm, passwd\n"
+    "  token      manage your API tokens: ls, create, rm\n"
+    "  audit      show the audit log\n"
     "  api        send a request to any API path and print the answer\n"
     "\n"
     "Global options:\n"
@@ -37,10 +45,18 @@ static const struct {
     const char *name;
     int (*run)(struct ctl *ctl, int argc, char **argv);
 } commands[] = {
-    {"login", ctl_cmd_login},     {"logout", ctl_cmd_logout},    {"whoami", ctl_cmd_whoami},
-    {"version", ctl_cmd_version}, {"cluster", ctl_cmd_cluster},  {"clusters", ctl_cmd_cluster},
-    {"service", ctl_cmd_service}, {"services", ctl_cmd_service}, {"svc", ctl_cmd_service},
-    {"deploy", ctl_cmd_deploy},   {"api", ctl_cmd_api},
+    {"login", ctl_cmd_login},      {"logout", ctl_cmd_logout},
+    {"whoami", ctl_cmd_whoami},    {"version", ctl_cmd_version},
+    {"cluster", ctl_cmd_cluster},  {"clusters", ctl_cmd_cluster},
+    {"service", ctl_cmd_service},  {"services", ctl_cmd_service},
+    {"svc", ctl_cmd_service},      {"deploy", ctl_cmd_deploy},
+    {"api", ctl_cmd_api},          {"release", ctl_cmd_release},
+    {"releases", ctl_cmd_release}, {"discovery", ctl_cmd_discovery},
+    {"events", ctl_cmd_events},    {"tenant", ctl_cmd_tenant},
+    {"tenants", ctl_cmd_tenant},   {"member", ctl_cmd_member},
+    {"members", ctl_cmd_member},   {"user", ctl_cmd_user},
+    {"users", ctl_cmd_user},       {"token", ctl_cmd_token},
+    {"tokens", ctl_cmd_token},     {"audit", ctl_cmd_audit},
 };
 
 static int run(struct ctl *ctl, int argc, char **argv)

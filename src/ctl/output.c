@@ -12,8 +12,7 @@
 
 #include "core/util.h"
 
-/* A copy of `s` with control characters (newlines, escapes) turned into spaces. */
-static char *sanitize(const char *s)
+char *ctl_sanitize(const char *s)
 {
     char *out = xstrdup(s ? s : "");
 
@@ -43,6 +42,48 @@ static void push(struct ctl_table *t, char *cell)
     t->cells[t->n_cells++] = cell;
 }
 
+void ctl_buf_add(struct ctl_buf *b, const char *sep, const char *s)
+{
+    size_t n_sep = b->len ? strlen(sep) : 0, n = strlen(s);
+
+    if (b->len + n_sep + n + 1 > b->cap) {
+        b->cap = (b->len + n_sep + n + 1) * 2;
+        b->s = xrealloc(b->s, b->cap);
+    }
+    memcpy(b->s + b->len, sep, n_sep);
+    memcpy(b->s + b->len + n_sep, s, n + 1);
+    b->len += n_sep + n;
+}
+
+void ctl_buf_addf(struct ctl_buf *b, const char *sep, const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    s = xmalloc(n > 0 ? (size_t)n + 1 : 1);
+    s[0] = 0;
+    if (n > 0) {
+        va_start(ap, fmt);
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    ctl_buf_add(b, sep, s);
+    free(s);
+}
+
+char *ctl_buf_take(struct ctl_buf *b)
+{
+    char *s = b->s ? b->s : xstrdup("");
+
+    b->s = NULL;
+    b->len = b->cap = 0;
+    return s;
+}
+
 void ctl_table_init(struct ctl_table *t, const char *const *headers)
 {
     memset(t, 0, sizeof(*t));
@@ -52,7 +93,7 @@ void ctl_table_init(struct ctl_table *t, const char *const *headers)
 
 void ctl_table_cell(struct ctl_table *t, const char *s)
 {
-    push(t, sanitize(s && *s ? s : "-"));
+    push(t, ctl_sanitize(s && *s ? s : "-"));
 }
 
 void ctl_table_cellf(struct ctl_table *t, const char *fmt, ...)
@@ -111,7 +152,7 @@ void ctl_table_release(struct ctl_table *t)
 
 void ctl_kv(const char *key, const char *value)
 {
-    char *v = sanitize(value);
+    char *v = ctl_sanitize(value);
 
     if (*v)
         printf("%s: %s\n", key, v);
@@ -233,6 +274,31 @@ void ctl_print_json_text(FILE *f, const char *text, size_t len)
     }
     if (any || in_string)
         fputc('\n', f);
+}
+
+void ctl_print_json_line(FILE *f, const char *text, size_t len)
+{
+    bool in_string = false, escaped = false;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+
+        if (in_string) {
+            fputc(c, f);
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+            fputc(c, f);
+        } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            fputc(c, f);
+        }
+    }
+    fputc('\n', f);
 }
 
 json_t *ctl_jget(json_t *j, const char *path)

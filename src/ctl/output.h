@@ -28,6 +28,22 @@ void ctl_table_cellf(struct ctl_table *t, const char *fmt, ...) __attribute__((f
 void ctl_table_print(const struct ctl_table *t, FILE *f);
 void ctl_table_release(struct ctl_table *t);
 
+/* A growing string, for lists joined by a separator. */
+struct ctl_buf {
+    char *s; /* NULL until something is added; owned */
+    size_t len, cap;
+};
+
+/* Append `s`, preceded by `sep` unless the buffer is still empty. */
+void ctl_buf_add(struct ctl_buf *b, const char *sep, const char *s);
+void ctl_buf_addf(struct ctl_buf *b, const char *sep, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Hand the string over (never NULL: "" when nothing was added; free()); the buffer is empty again. */
+char *ctl_buf_take(struct ctl_buf *b);
+
+/* A copy of `s` (NULL reads as "") with control characters turned into spaces (free()). */
+char *ctl_sanitize(const char *s);
+
 /* Print "key: value\n"; the value is sanitised, NULL prints as "". */
 void ctl_kv(const char *key, const char *value);
 void ctl_kvf(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -39,6 +55,10 @@ void ctl_kv_object(json_t *obj);
 /* Re-indent JSON text (already known to be valid) by two spaces, keeping every
  * token exactly as the server wrote it. Prints nothing for an empty text. */
 void ctl_print_json_text(FILE *f, const char *text, size_t len);
+
+/* Print JSON text (already known to be valid) on one line, every token as the
+ * server wrote it: for streams, one answer or event per line. */
+void ctl_print_json_line(FILE *f, const char *text, size_t len);
 
 /* Walk a dotted path ("spec.image") through objects; NULL when absent. */
 json_t *ctl_jget(json_t *j, const char *path);

@@ -17,12 +17,17 @@
  * consecutive failures. During the start period (counted from when the target
  * was added) failures are recorded but not counted, until a check succeeds.
  *
+ * Checks run at a fixed rate on a 2 ms tick. At most half the RLIMIT_NOFILE
+ * soft limit (read at start) of sockets are open at once; checks beyond that
+ * wait a few tens of milliseconds.
+ *
  * Threads: eagle_checker_new/start/stop/free from one owning thread;
  * set_targets, on_change, snapshot, get and stats from any thread (one mutex,
  * held by the checker thread only while it handles ready sockets and due
- * timers, never across a blocking call). The change callback runs on the
- * checker thread with the mutex released, so it may call any of those, but it
- * should return quickly: no check runs while it does.
+ * timers, never across a blocking call, and handed to a waiting caller first).
+ * The change callback runs on the checker thread with the mutex released, so
+ * it may call any of those but stop/free, and it should return quickly: no
+ * check runs while it does.
  */
 #ifndef EAGLE_HEALTH_CHECKER_H
 #define EAGLE_HEALTH_CHECKER_H
@@ -51,7 +56,7 @@ enum eagle_health_state { EAGLE_HEALTH_UNKNOWN, EAGLE_HEALTH_HEALTHY, EAGLE_HEAL
  * strings are copied by eagle_checker_set_targets(), NULL takes the default. */
 struct eagle_health_check {
     enum eagle_check_type type;
-    int64_t interval_ms;          /* [10000] 100 ms .. 1 day, from one check's start to the next */
+    int64_t interval_ms;          /* [10000] 100 ms .. 1 day, between the starts of two checks */
     int64_t timeout_ms;           /* [2000] 10 ms .. 10 min, for connect + request + response */
     int64_t start_period_ms;      /* [0] .. 1 day */
     unsigned healthy_threshold;   /* [1] .. 100 consecutive successes */
@@ -100,7 +105,8 @@ struct eagle_checker_stats {
 };
 
 /* Called on the checker thread when a target's state changes (unknown → healthy
- * or unhealthy, healthy ↔ unhealthy); `r` is valid only during the call. */
+ * or unhealthy, healthy ↔ unhealthy); `r` is valid only during the call. A
+ * target that set_targets() replaces starts unknown again without a call. */
 typedef void (*eagle_checker_change_cb)(const struct eagle_health_result *r, enum eagle_health_state old,
                                         void *ud);
 

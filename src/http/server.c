@@ -83,6 +83,7 @@ struct eagle_http {
     size_t qlen;
     int stopping; /* under qlock */
     volatile int stop_loops;
+    volatile int closing; /* loops end their streams and long-polls, and close idle connections */
 };
 
 static const char *reason_of(int status)
@@ -230,7 +231,7 @@ static void on_results(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
 static void run_call(const struct eagle_route *route, struct eagle_call *call, struct eagle_err *err, int *failed)
 {
     *failed = 0;
-    if (!(route->flags & ROUTE_PUBLIC) && eagle_api_authenticate(call, err) < 0) {
+    if (!(route->flags & ROUTE_PUBLIC) && !call->user && eagle_api_authenticate(call, err) < 0) {
         *failed = 1;
         return;
     }
@@ -512,12 +513,26 @@ static void stream_pump(struct job *job)
     h2o_send(job->req, &vec, 1, H2O_SEND_STATE_IN_PROGRESS);
 }
 
+/* End a stream's response (shutdown) and free the job. */
+static void stream_end(struct job *job)
+{
+    h2o_req_t *req = job->req;
+    h2o_linklist_unlink(&job->link);
+    job->guard->job = NULL;
+    job_free(job);
+    h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+}
+
 static void stream_proceed(h2o_generator_t *gen, h2o_req_t *req)
 {
     struct job *job = H2O_STRUCT_FROM_MEMBER(struct job, generator, gen);
     job->sending = 0;
     free(job->chunk);
     job->chunk = NULL;
+    if (job->loop->http->closing) {
+        stream_end(job);
+        return;
+    }
     stream_pump(job);
 }
 
@@ -556,6 +571,27 @@ static void pump_streams(struct loop_ctx *lc)
 }
 
 /* Loop side: the catalog or the event history moved. */
+/* Shutting down: answer parked long-polls and end event streams. */
+static void close_all(struct loop_ctx *lc)
+{
+    struct eagle_err err;
+
+    eagle_err_set(&err, 503, "shutting_down", NULL, "the server is shutting down");
+    while (!h2o_linklist_is_empty(&lc->parked)) {
+        struct job *job = H2O_STRUCT_FROM_MEMBER(struct job, link, lc->parked.next);
+        h2o_linklist_unlink(&job->link);
+        job->guard->job = NULL;
+        respond_error(job->req, &err, 0);
+        job_free(job);
+    }
+    for (h2o_linklist_t *l = lc->streams.next, *next; l != &lc->streams; l = next) {
+        struct job *job = H2O_STRUCT_FROM_MEMBER(struct job, link, l);
+        next = l->next;
+        if (job->req && !job->sending) /* a write in flight ends in stream_proceed */
+            stream_end(job);
+    }
+}
+
 static void on_notify(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
     struct loop_ctx *lc = H2O_STRUCT_FROM_MEMBER(struct loop_ctx, notify, receiver);
@@ -563,6 +599,10 @@ static void on_notify(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mess
         h2o_multithread_message_t *msg = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
         h2o_linklist_unlink(&msg->link);
         free(msg);
+    }
+    if (lc->http->closing) {
+        close_all(lc);
+        return;
     }
     rerun_parked(lc, 0);
     pump_streams(lc);
@@ -661,7 +701,9 @@ struct eagle_http *eagle_http_start(const struct eagle_config *cfg, struct eagle
     pthread_cond_init(&http->qcond, NULL);
 
     h2o_config_init(&http->config);
-    http->config.max_request_entity_size = EAGLE_MAX_BODY;
+    /* h2o refuses bodies past this with a plain 413 before they are read; up to it the API
+     * answers a JSON 400 for anything over EAGLE_MAX_BODY. */
+    http->config.max_request_entity_size = 4 * EAGLE_MAX_BODY;
     http->config.server_name = h2o_iovec_init(H2O_STRLIT("eagle"));
     host = h2o_config_register_host(&http->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     path = h2o_config_register_path(host, "/", 0);
@@ -725,14 +767,27 @@ void eagle_http_stop(struct eagle_http *http)
     if (http->workers)
         for (int i = 0; i < http->nworkers; i++)
             pthread_join(http->workers[i], NULL);
-    /* Loops deliver the last answers, then stop. */
-    usleep(200 * 1000);
+    /* Loops deliver the last answers, end streams and long-polls, then stop. */
+    http->closing = 1;
+    wake_loops(http);
+    usleep(300 * 1000);
     http->stop_loops = 1;
     for (int i = 0; i < http->nloops; i++) {
         struct loop_ctx *lc = &http->loops[i];
         if (lc->tid)
             pthread_join(lc->tid, NULL);
         h2o_evloop_run(lc->ctx.loop, 0); /* deliver anything that arrived after the loop stopped */
+        /* parked long-polls and open event streams end with the process: free what is ours */
+        h2o_linklist_t *lists[] = {&lc->parked, &lc->streams};
+        for (int k = 0; k < 2; k++) {
+            while (!h2o_linklist_is_empty(lists[k])) {
+                struct job *job = H2O_STRUCT_FROM_MEMBER(struct job, link, lists[k]->next);
+                h2o_linklist_unlink(&job->link);
+                if (job->guard)
+                    job->guard->job = NULL;
+                job_free(job);
+            }
+        }
         h2o_multithread_unregister_receiver(lc->ctx.queue, &lc->receiver);
         h2o_multithread_unregister_receiver(lc->ctx.queue, &lc->notify);
         if (h2o_timeout_is_linked(&lc->tick_entry))
