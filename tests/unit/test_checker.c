@@ -706,6 +706,63 @@ static void test_jitter(void **state)
     assert_true(checked > 30 && checked < 200);
 }
 
+/* Sets replaced while checks are in flight: slots, sockets and namespace
+ * files are reused and released correctly (run under ASan/TSan too). */
+static void test_churn(void **state)
+{
+    enum { N = 300 };
+    struct http_server s;
+    uint16_t port, down = closed_port();
+    int lfd = listen_on(0, &port);
+    static struct eagle_health_target t[N];
+    static char ids[N][16];
+    struct eagle_checker *c = eagle_checker_new();
+    struct eagle_health_result *all;
+    char nspath[64];
+    unsigned seed = 42;
+
+    http_start(&s);
+    snprintf(nspath, sizeof(nspath), "/proc/%d/ns/net", (int)getpid());
+    assert_int_equal(eagle_checker_start(c, NULL), 0);
+    for (int round = 0; round < 60; round++) {
+        size_t n = 0;
+
+        for (int i = 0; i < N; i++) {
+            int r = rand_r(&seed);
+
+            if (r % 3 == 0)
+                continue;
+            snprintf(ids[n], sizeof(ids[n]), "t%d", i);
+            switch (i % 4) {
+            case 0:
+                t[n] = tcp_target(ids[n], port);
+                break;
+            case 1:
+                t[n] = tcp_target(ids[n], down);
+                break;
+            case 2:
+                t[n] = http_target(ids[n], s.port, "/ok", r % 2 ? "ok" : NULL);
+                break;
+            default:
+                t[n] = tcp_target(ids[n], port);
+                t[n].netns_path = nspath; /* our own namespace, entered by path */
+            }
+            t[n].check.interval_ms = 100 + 100 * (r % 2);
+            n++;
+        }
+        assert_int_equal(eagle_checker_set_targets(c, t, n, NULL), 0);
+        assert_int_equal(eagle_checker_snapshot(c, &all), n);
+        for (size_t i = 0; i < n; i++)
+            assert_string_equal(all[i].id, t[i].id);
+        free(all);
+        usleep((useconds_t)(rand_r(&seed) % 30000));
+    }
+    wait_checks(c, ids[0], 1);
+    eagle_checker_free(c);
+    http_stop(&s);
+    close(lfd);
+}
+
 /* A child in its own network namespace listens on 127.0.0.1:port; the host's
  * 127.0.0.1:port has nothing. The checker reaches it through /proc/<pid>/ns/net. */
 static void test_netns(void **state)
@@ -798,7 +855,7 @@ int main(void)
         cmocka_unit_test(test_timeout),      cmocka_unit_test(test_thresholds),
         cmocka_unit_test(test_start_period), cmocka_unit_test(test_set_targets),
         cmocka_unit_test(test_validation),   cmocka_unit_test(test_jitter),
-        cmocka_unit_test(test_netns),
+        cmocka_unit_test(test_churn),        cmocka_unit_test(test_netns),
     };
 
     signal(SIGPIPE, SIG_IGN);
