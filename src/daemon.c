@@ -34,6 +34,7 @@
 static struct eagle_daemon {
     const struct eagle_config *cfg;
     unsigned char token_key[32];
+    char instance[33];
     struct eagle_http *http;
     pthread_mutex_t claims_lock;
     char *claims[MAX_CLAIMS];
@@ -42,6 +43,11 @@ static struct eagle_daemon {
 const unsigned char *eagle_daemon_token_key(void)
 {
     return daemon_state.token_key;
+}
+
+const char *eagle_daemon_instance(void)
+{
+    return daemon_state.instance;
 }
 
 const struct eagle_config *eagle_daemon_config(void)
@@ -90,6 +96,23 @@ void eagle_daemon_unclaim(const char *service)
             break;
         }
     pthread_mutex_unlock(&daemon_state.claims_lock);
+}
+
+static int ensure_instance(struct eagle_store *st, struct eagle_err *err)
+{
+    char *id = NULL;
+
+    if (eagle_store_meta_get(st, "instance_id", &id, err) < 0)
+        return -1;
+    if (!id) {
+        unsigned char raw[16];
+        randombytes_buf(raw, sizeof(raw));
+        sodium_bin2hex(daemon_state.instance, sizeof(daemon_state.instance), raw, sizeof(raw));
+        return eagle_store_meta_set(st, "instance_id", daemon_state.instance, err);
+    }
+    snprintf(daemon_state.instance, sizeof(daemon_state.instance), "%s", id);
+    free(id);
+    return 0;
 }
 
 static int ensure_token_key(struct eagle_store *st, struct eagle_err *err)
@@ -204,7 +227,7 @@ int eagle_daemon_start(const struct eagle_config *cfg, struct eagle_err *err)
     st = eagle_store_open(cfg->data, 1, err);
     if (!st)
         return -1;
-    if (ensure_token_key(st, err) < 0 || ensure_admin(st, cfg->data, err) < 0 ||
+    if (ensure_instance(st, err) < 0 || ensure_token_key(st, err) < 0 || ensure_admin(st, cfg->data, err) < 0 ||
         ensure_local_cluster(st, cfg, err) < 0) {
         eagle_store_close(st);
         return -1;

@@ -20,6 +20,11 @@ void eagle_daemon_stop(void);
 const unsigned char *eagle_daemon_token_key(void);
 const struct eagle_config *eagle_daemon_config(void);
 
+/* This Eagle's id (generated once, kept in the store). Every engine object
+ * Eagle creates carries it as the label eagle.instance, so two Eagles pointed
+ * at one engine never adopt, change or sweep each other's services. */
+const char *eagle_daemon_instance(void);
+
 /* One change at a time per service, across API workers and controllers:
  * returns 1 when `service` was claimed, 0 when another thread holds it. */
 int eagle_daemon_claim(const char *service);

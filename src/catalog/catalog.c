@@ -276,13 +276,15 @@ static json_t *instance_of(const json_t *t, const json_t *nodes_by_id, const cha
                                                json_object_get(p, "Protocol"), "mode",
                                                json_object_get(p, "PublishMode")));
     int running = state && strcmp(state, "running") == 0;
+    const char *desired = sget(t, "DesiredState");
+    int desired_running = desired && strcmp(desired, "running") == 0;
     return json_pack("{s:s?, s:O?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s?, s:b, s:o, s:b, s:s?, s:o, s:o, s:s?, "
                      "s:s, s:s?}",
                      "task_id", sget(t, "ID"), "slot", json_object_get(t, "Slot"), "node_id", node_id, "node",
                      node ? sget(node, "Description.Hostname") : NULL, "host_addr",
                      node ? sget(node, "Status.Addr") : NULL, "state", state, "desired_state", sget(t, "DesiredState"),
                      "health", hs, "health_reason", h ? json_string_value(json_object_get(h, "reason")) : NULL,
-                     "healthy", running && strcmp(hs, "unhealthy") != 0, "revision",
+                     "healthy", running && desired_running && strcmp(hs, "unhealthy") != 0, "revision",
                      rev ? json_integer(atoll(rev)) : json_null(), "canary", canary && strcmp(canary, "true") == 0,
                      "container_id", sget(t, "Status.ContainerStatus.ContainerID"), "addresses", addresses, "ports",
                      ports, "started_at", running ? sget(t, "Status.Timestamp") : NULL, "datacenter", datacenter,

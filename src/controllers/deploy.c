@@ -70,11 +70,27 @@ static int set_replicas(struct eagle_engine *eng, const char *id, int replicas, 
     return -1;
 }
 
+static int ours(const json_t *s)
+{
+    const char *inst = json_string_value(
+        json_object_get(json_object_get(json_object_get(s, "Spec"), "Labels"), "eagle.instance"));
+    return inst && strcmp(inst, eagle_daemon_instance()) == 0;
+}
+
+/* The canary groups of `service` that this Eagle made. */
 static int canary_find(struct eagle_engine *eng, const char *service, json_t **list, struct eagle_err *err)
 {
     char label[128];
+    json_t *all = NULL, *s;
+    size_t i;
+
     snprintf(label, sizeof(label), "eagle.canary-of=%s", service);
-    return eagle_engine_services_by_label(eng, label, list, err);
+    if (eagle_engine_services_by_label(eng, label, &all, err) < 0)
+        return -1;
+    *list = json_array();
+    json_array_foreach(all, i, s) if (ours(s)) json_array_append(*list, s);
+    json_decref(all);
+    return 0;
 }
 
 static int canary_delete(struct eagle_engine *eng, const char *service, struct eagle_err *err)
@@ -115,9 +131,9 @@ static int canary_scale(struct eagle_worker *w, struct eagle_engine *eng, const 
     spec.name = xasprintf("%.50s-canary", service);
     spec.replicas = replicas;
     snprintf(rev, sizeof(rev), "%lld", (long long)json_integer_value(json_object_get(rel, "from_revision")) + 1);
-    labels = json_pack("{s:s, s:s, s:s, s:s, s:s}", "eagle.canary-of", service, "eagle.release",
+    labels = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "eagle.canary-of", service, "eagle.release",
                        json_string_value(json_object_get(rel, "id")), "eagle.cluster", spec.cluster, "eagle.revision",
-                       rev, "eagle.canary", "true");
+                       rev, "eagle.canary", "true", "eagle.instance", eagle_daemon_instance());
     engine_spec = eagle_service_engine_spec(w, eng, json_string_value(json_object_get(rel, "tenant")), &spec, labels,
                                             err);
     if (!engine_spec || eagle_engine_service_create(eng, engine_spec, &id, err) < 0)
@@ -384,6 +400,8 @@ static void sweep_orphans(struct eagle_worker *w)
         json_array_foreach(list, j, s)
         {
             json_t *labels = json_object_get(json_object_get(s, "Spec"), "Labels");
+            if (!ours(s))
+                continue; /* another Eagle's canary */
             const char *rel = json_string_value(json_object_get(labels, "eagle.release"));
             json_t *row = NULL;
             int active = 0;

@@ -27,10 +27,10 @@ int eagle_service_find(struct eagle_engine *eng, const char *engine_id, const ch
     *out = NULL;
     if (engine_id && *engine_id) {
         if (eagle_engine_service_inspect(eng, engine_id, out, err) == 0) {
-            const char *owner =
-                json_string_value(json_object_get(json_object_get(json_object_get(*out, "Spec"), "Labels"),
-                                                  "eagle.service"));
-            if (owner && strcmp(owner, name) == 0)
+            json_t *labels = json_object_get(json_object_get(*out, "Spec"), "Labels");
+            const char *owner = json_string_value(json_object_get(labels, "eagle.service"));
+            const char *inst = json_string_value(json_object_get(labels, "eagle.instance"));
+            if (owner && strcmp(owner, name) == 0 && inst && strcmp(inst, eagle_daemon_instance()) == 0)
                 return 0;
             json_decref(*out); /* an id reused by something else: look by label */
             *out = NULL;
@@ -41,12 +41,19 @@ int eagle_service_find(struct eagle_engine *eng, const char *engine_id, const ch
     snprintf(label, sizeof(label), "eagle.service=%s", name);
     if (eagle_engine_services_by_label(eng, label, &list, err) < 0)
         return -1;
-    if (json_array_size(list) > 0) {
-        if (json_array_size(list) > 1)
-            log_warn("reconcile", "%zu engine services carry label %s; using the first", json_array_size(list),
-                     label);
-        *out = json_incref(json_array_get(list, 0));
+    json_t *s;
+    size_t i, found = 0;
+    json_array_foreach(list, i, s)
+    {
+        const char *inst = json_string_value(
+            json_object_get(json_object_get(json_object_get(s, "Spec"), "Labels"), "eagle.instance"));
+        if (!inst || strcmp(inst, eagle_daemon_instance()) != 0)
+            continue; /* another Eagle's */
+        if (found++ == 0)
+            *out = json_incref(s);
     }
+    if (found > 1)
+        log_warn("reconcile", "%zu engine services carry label %s; using the first", found, label);
     json_decref(list);
     return 0;
 }
@@ -55,7 +62,8 @@ static json_t *eagle_labels(const char *name, const char *cluster, int64_t revis
 {
     char rev[32];
     snprintf(rev, sizeof(rev), "%lld", (long long)revision);
-    return json_pack("{s:s, s:s, s:s}", "eagle.service", name, "eagle.cluster", cluster, "eagle.revision", rev);
+    return json_pack("{s:s, s:s, s:s, s:s}", "eagle.service", name, "eagle.cluster", cluster, "eagle.revision", rev,
+                     "eagle.instance", eagle_daemon_instance());
 }
 
 static int engine_for_service(struct eagle_worker *w, const json_t *svc, struct eagle_engine **eng,

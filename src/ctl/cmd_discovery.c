@@ -70,9 +70,9 @@ static const char watch_usage[] =
     "Usage: eaglectl discovery watch NAME [--healthy]\n"
     "\n"
     "Follow a service with blocking queries: print a line with the time, the number\n"
-    "of instances, how many are healthy and the revision first, then each time the\n"
-    "service's answer changes, until interrupted (Ctrl-C). With '-o json', each\n"
-    "answer on one line.\n"
+    "of instances (by state), how many are healthy, the revision and the canary\n"
+    "instances if any; then again each time one of these changes, until interrupted\n"
+    "(Ctrl-C). With '-o json', each new answer of the server on one line.\n"
     "\n"
     "Options:\n"
     "  --healthy   only the instances that are healthy\n";
@@ -220,7 +220,8 @@ static int discovery_ls(struct ctl *ctl, int argc, char **argv)
     return CTL_EXIT_OK;
 }
 
-/* "8080->8080/tcp,9090->90/udp": an instance's host-mode ports. */
+/* "8080->8080/tcp,9090->90/udp": an instance's host-mode ports, each once (the
+ * engine may report a port twice, once per address family). */
 static char *instance_ports(json_t *ports)
 {
     struct ctl_buf b = {0};
@@ -230,8 +231,15 @@ static char *instance_ports(json_t *ports)
     json_array_foreach(ports, i, p)
     {
         const char *protocol = ctl_jstr(p, "protocol");
-        ctl_buf_addf(&b, ",", "%lld->%lld/%s", (long long)ctl_jint(p, "published", 0),
-                     (long long)ctl_jint(p, "target", 0), *protocol ? protocol : "tcp");
+        char *item = xasprintf("%lld->%lld/%s", (long long)ctl_jint(p, "published", 0),
+                               (long long)ctl_jint(p, "target", 0), *protocol ? protocol : "tcp");
+        bool seen = false;
+
+        for (const char *at = b.s; at && !seen && (at = strstr(at, item)); at += strlen(item))
+            seen = (at == b.s || at[-1] == ',') && (at[strlen(item)] == ',' || !at[strlen(item)]);
+        if (!seen)
+            ctl_buf_add(&b, ",", item);
+        free(item);
     }
     return ctl_buf_take(&b);
 }
@@ -372,20 +380,52 @@ static bool transient(const struct eagle_err *err)
     return err->status == 0 || err->status >= 500;
 }
 
-static void print_watch_line(const char *name, json_t *s)
+/* "running 3, ready 1": how many instances are in each state, in order of first sight. */
+static char *count_states(json_t *instances)
+{
+    json_t *counts = json_object(), *in, *n;
+    struct ctl_buf b = {0};
+    const char *state;
+    size_t i;
+
+    json_array_foreach(instances, i, in)
+    {
+        state = *ctl_jstr(in, "state") ? ctl_jstr(in, "state") : "unknown";
+        n = json_object_get(counts, state);
+        json_object_set_new(counts, state, json_integer(n ? json_integer_value(n) + 1 : 1));
+    }
+    json_object_foreach(counts, state, n)
+        ctl_buf_addf(&b, ", ", "%s %lld", state, (long long)json_integer_value(n));
+    json_decref(counts);
+    return ctl_buf_take(&b);
+}
+
+/* "instances 4 (running 3, ready 1)  healthy 3  revision 4  canary 1" (a new string). */
+static char *watch_summary(json_t *s)
 {
     json_t *instances = ctl_jget(s, "instances");
-    char *revision = int_or_empty(s, "revision");
+    char *revision = int_or_empty(s, "revision"), *states = count_states(instances), *line;
     size_t canary = count_canary(instances);
+    struct ctl_buf b = {0};
+
+    ctl_buf_addf(&b, "", "instances %zu", json_array_size(instances));
+    if (*states)
+        ctl_buf_addf(&b, " ", "(%s)", states);
+    ctl_buf_addf(&b, "  ", "healthy %zu  revision %s", count_healthy(instances), *revision ? revision : "-");
+    if (canary)
+        ctl_buf_addf(&b, "  ", "canary %zu", canary);
+    free(revision);
+    free(states);
+    line = ctl_buf_take(&b);
+    return line;
+}
+
+static void print_watch_line(const char *name, const char *what)
+{
     char now[32];
 
     eagle_now_rfc3339(now, sizeof(now));
-    printf("%s  %s  instances %zu  healthy %zu  revision %s", now, name, json_array_size(instances),
-           count_healthy(instances), *revision ? revision : "-");
-    if (canary)
-        printf("  canary %zu", canary);
-    putchar('\n');
-    free(revision);
+    printf("%s  %s  %s\n", now, name, what);
 }
 
 static int discovery_watch(struct ctl *ctl, int argc, char **argv)
@@ -396,7 +436,7 @@ static int discovery_watch(struct ctl *ctl, int argc, char **argv)
     unsigned backoff = BACKOFF_MIN;
     struct ctl_args args;
     uint64_t index = 0;
-    char *base, *name;
+    char *base, *name, *last = NULL;
     int rc;
 
     if ((rc = ctl_args_parse(ctl, argc, argv, opts, watch_usage, 1, 1, false, &args)) != CTL_CONTINUE)
@@ -414,25 +454,27 @@ static int discovery_watch(struct ctl *ctl, int argc, char **argv)
         rc = ctl_request(ctl, "GET", path, NULL, true, &reply, &err);
         free(path);
         if (rc == 0) {
-            if (first || absent || !reply.has_index || reply.index != index) {
-                if (ctl->output == CTL_OUTPUT_JSON)
-                    ctl_print_json_line(stdout, reply.body, reply.len);
-                else
-                    print_watch_line(name, reply.json);
-                fflush(stdout);
-            }
+            char *summary = watch_summary(reply.json);
+
+            if (ctl->output == CTL_OUTPUT_JSON &&
+                (first || absent || !reply.has_index || reply.index != index))
+                ctl_print_json_line(stdout, reply.body, reply.len);
+            else if (ctl->output == CTL_OUTPUT_TABLE && (!last || strcmp(last, summary) != 0))
+                print_watch_line(name, summary);
+            fflush(stdout);
+            free(last);
+            last = summary;
             absent = false;
         } else if (err.status == 404) {
             if (first || !absent) {
-                char now[32];
-
-                eagle_now_rfc3339(now, sizeof(now));
                 if (ctl->output == CTL_OUTPUT_JSON)
                     ctl_print_err(ctl, &err);
                 else
-                    printf("%s  %s  not in the catalog\n", now, name);
+                    print_watch_line(name, "not in the catalog");
                 fflush(stdout);
             }
+            free(last);
+            last = NULL;
             absent = true;
         } else if (!first && transient(&err)) {
             ctl_print_err(ctl, &err);
@@ -456,6 +498,7 @@ static int discovery_watch(struct ctl *ctl, int argc, char **argv)
     }
     free(base);
     free(name);
+    free(last);
     return CTL_EXIT_FAIL;
 }
 
