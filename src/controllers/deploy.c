@@ -154,9 +154,12 @@ static int is_failed(const char *state)
     return state && (!strcmp(state, "failed") || !strcmp(state, "rejected") || !strcmp(state, "orphaned"));
 }
 
-/* Count the new revision's tasks (ready, failed) and the others still running. */
+/* Count the new revision's tasks (ready, failed) and the others still running.
+ * With a health check, a task counts as ready once checked healthy — on the
+ * node whose engine Eagle talks to over its unix socket, the only node checked
+ * so far; on other nodes a running task counts as ready. */
 static int observe(struct eagle_engine *eng, const json_t *rel, const json_t *svc, int checked,
-                   struct eagle_release_view *v, struct eagle_err *err)
+                   const char *local_node, struct eagle_release_view *v, struct eagle_err *err)
 {
     const char *service = json_string_value(json_object_get(rel, "service"));
     int canary = strcmp(json_string_value(json_object_get(rel, "strategy")), "canary") == 0;
@@ -193,10 +196,12 @@ static int observe(struct eagle_engine *eng, const json_t *rel, const json_t *sv
             char health[16];
             eagle_catalog_get_health(json_string_value(json_object_get(tk, "ID")), health, sizeof(health));
             int running = state && !strcmp(state, "running") && desired && !strcmp(desired, "running");
+            const char *node = json_string_value(json_object_get(tk, "NodeID"));
+            int local = local_node && node && !strcmp(local_node, node);
             if (is_new) {
                 if (is_failed(state) || (running && !strcmp(health, "unhealthy")))
                     v->new_failed++;
-                else if (running && (checked ? !strcmp(health, "healthy") : 1))
+                else if (running && (checked && local ? !strcmp(health, "healthy") : 1))
                     v->new_ready++;
             } else if (running) {
                 v->old_running++;
@@ -306,6 +311,16 @@ static int act(struct eagle_worker *w, struct eagle_engine *eng, const json_t *r
     return 0;
 }
 
+static void fail_release(struct eagle_worker *w, const json_t *rel, const char *why)
+{
+    struct eagle_release_decision d = {.state = REL_FAILED};
+    struct eagle_err err;
+    snprintf(d.message, sizeof(d.message), "%s", why);
+    if (eagle_store_release_update(w->store, json_string_value(json_object_get(rel, "id")), "failed", 0, 0, 0, 0, "{}",
+                                   why, &err) == 0)
+        release_event(w->store, rel, &d);
+}
+
 static void tick_release(struct eagle_worker *w, const json_t *rel)
 {
     const char *id = json_string_value(json_object_get(rel, "id"));
@@ -320,15 +335,14 @@ static void tick_release(struct eagle_worker *w, const json_t *rel)
 
     if (eagle_store_service_get(w->store, service, &svc, &err) < 0) {
         if (err.status == 404) /* the service is gone: nothing left to release */
-            eagle_store_release_update(w->store, id, "failed", 0, 0, 0, 0, "{}", "the service was deleted", &err);
+            fail_release(w, rel, "the service was deleted");
         goto out;
     }
     planj = json_loads(json_string_value(json_object_get(rel, "plan")), 0, NULL);
     specj = json_loads(json_string_value(json_object_get(rel, "spec")), 0, NULL);
     if (!planj || eagle_release_plan_from_json(planj, &plan, &err) < 0 || !specj ||
         eagle_spec_from_json(specj, &spec, &err) < 0) {
-        eagle_store_release_update(w->store, id, "failed", 0, 0, 0, 0, "{}", "the stored release does not parse",
-                                   &err);
+        fail_release(w, rel, "the stored release does not parse");
         goto out;
     }
     if (engine_of(w, json_string_value(json_object_get(svc, "cluster")), &eng, &err) < 0)
@@ -343,16 +357,26 @@ static void tick_release(struct eagle_worker *w, const json_t *rel)
     v.total = (int)spec.replicas;
     int64_t to = json_integer_value(json_object_get(rel, "from_revision")) + 1;
     v.applied = json_integer_value(json_object_get(svc, "applied_revision")) >= to;
-    if (v.state == REL_RUNNING && observe(eng, rel, svc, spec.health_check.set, &v, &err) < 0)
-        goto out;
-    if (v.state == REL_WAITING_PROMOTION && observe(eng, rel, svc, spec.health_check.set, &v, &err) < 0)
-        goto out;
+    if (v.state == REL_RUNNING || v.state == REL_WAITING_PROMOTION) {
+        json_t *cluster = NULL, *info = NULL;
+        const char *local = NULL;
+        if (eagle_store_cluster_get(w->store, json_string_value(json_object_get(svc, "cluster")), &cluster, &err) ==
+                0 &&
+            strncmp(json_string_value(json_object_get(cluster, "endpoint")) ?: "", "unix://", 7) == 0 &&
+            eagle_engine_info(eng, &info, &err) == 0)
+            local = json_string_value(json_object_get(json_object_get(info, "Swarm"), "NodeID"));
+        int rc = observe(eng, rel, svc, spec.health_check.set, local, &v, &err);
+        json_decref(cluster);
+        json_decref(info);
+        if (rc < 0)
+            goto out;
+    }
 
     eagle_release_decide(&plan, &v, &d);
     if (d.actions && act(w, eng, rel, svc, &d, &err) < 0) {
         log_warn("deploy", "release '%s' of '%s': %s (retrying)", id, service, err.msg);
         if (err.status == 409 && v.state == REL_PENDING) /* the service moved under us */
-            eagle_store_release_update(w->store, id, "failed", 0, 0, 0, 0, "{}", err.msg, &err);
+            fail_release(w, rel, err.msg);
         goto out;
     }
     int want = plan.canary ? eagle_release_step_tasks(&plan, d.step, v.total) : v.total;

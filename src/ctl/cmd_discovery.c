@@ -404,7 +404,7 @@ static char *count_states(json_t *instances)
 static char *watch_summary(json_t *s)
 {
     json_t *instances = ctl_jget(s, "instances");
-    char *revision = int_or_empty(s, "revision"), *states = count_states(instances), *line;
+    char *revision = int_or_empty(s, "revision"), *states = count_states(instances);
     size_t canary = count_canary(instances);
     struct ctl_buf b = {0};
 
@@ -416,8 +416,7 @@ static char *watch_summary(json_t *s)
         ctl_buf_addf(&b, "  ", "canary %zu", canary);
     free(revision);
     free(states);
-    line = ctl_buf_take(&b);
-    return line;
+    return ctl_buf_take(&b);
 }
 
 static void print_watch_line(const char *name, const char *what)
@@ -453,6 +452,11 @@ static int discovery_watch(struct ctl *ctl, int argc, char **argv)
 
         rc = ctl_request(ctl, "GET", path, NULL, true, &reply, &err);
         free(path);
+        if (rc == 0 || err.status == 404) {
+            if (backoff > BACKOFF_MIN)
+                fprintf(stderr, "eaglectl: reconnected to %s\n", ctl->endpoint);
+            backoff = BACKOFF_MIN;
+        }
         if (rc == 0) {
             char *summary = watch_summary(reply.json);
 
@@ -486,7 +490,6 @@ static int discovery_watch(struct ctl *ctl, int argc, char **argv)
             ctl_print_err(ctl, &err);
             break;
         }
-        backoff = BACKOFF_MIN;
         first = false;
         if (reply.has_index) {
             index = reply.index;
@@ -518,6 +521,7 @@ struct events_run {
     struct ctl_sse sse;
     char last_id[32]; /* the id of the last event handled; "" before the first */
     bool too_long;
+    bool reconnecting; /* say so when the stream answers again */
 };
 
 /* One value of an event's details: strings as they are (quoted when they hold
@@ -616,6 +620,10 @@ static int on_stream_data(const char *data, size_t len, void *userdata)
 {
     struct events_run *run = userdata;
 
+    if (run->reconnecting) {
+        fprintf(stderr, "eaglectl: reconnected to %s\n", run->ctl->endpoint);
+        run->reconnecting = false;
+    }
     return ctl_sse_feed(&run->sse, data, len, &run->too_long);
 }
 
@@ -679,6 +687,7 @@ int ctl_cmd_events(struct ctl *ctl, int argc, char **argv)
             fprintf(stderr, "eaglectl: reconnecting in %u s, after event %s\n", backoff, run.last_id);
         else
             fprintf(stderr, "eaglectl: reconnecting in %u s\n", backoff);
+        run.reconnecting = true;
         sleep(backoff);
         if (rc < 0)
             backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;

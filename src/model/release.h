@@ -8,7 +8,7 @@
  * restart at any moment resumes the release where it stood.
  *
  * States: pending → running → (waiting_promotion →) promoting → succeeded;
- * running/waiting/promoting → rolling_back → rolled_back (a failed health gate
+ * running/waiting → rolling_back → rolled_back (a failed health gate
  * or deadline); any active state → aborting → aborted (on request).
  */
 #ifndef EAGLE_RELEASE_H

@@ -808,9 +808,10 @@ static int parse_health_check(const json_t *in, struct eagle_spec *s, struct eag
         return -1;
     if (!h->port)
         return eagle_err_invalid(err, "health_check.port", "'health_check.port' is required (1-65535)");
+    /* limits: those of the checker (health/checker.h) */
     if (get_enum(hc, p, "method", methods, h->method, sizeof(h->method), err) ||
-        get_str(hc, p, "path", STR_MAX, &h->path, err) || get_str(hc, p, "host", 253, &h->host, err) ||
-        get_str(hc, p, "body", STR_MAX, &h->body, err) || get_str(hc, p, "status", 16, &status, err) ||
+        get_str(hc, p, "path", 1023, &h->path, err) || get_str(hc, p, "host", 253, &h->host, err) ||
+        get_str(hc, p, "body", 127, &h->body, err) || get_str(hc, p, "status", 16, &status, err) ||
         get_duration(hc, p, "interval", 5000000000LL, &h->interval_ns, err) ||
         get_duration(hc, p, "timeout", 2000000000LL, &h->timeout_ns, err) ||
         get_duration(hc, p, "start_period", 0, &h->start_period_ns, err) ||
@@ -845,9 +846,12 @@ static int parse_health_check(const json_t *in, struct eagle_spec *s, struct eag
         }
         free(status);
     }
-    if (h->interval_ns < 100000000LL || h->timeout_ns < 10000000LL)
-        return eagle_err_invalid(err, "health_check.interval",
-                                 "'health_check.interval' must be at least 100ms and 'timeout' at least 10ms");
+    if (h->interval_ns < 100000000LL || h->interval_ns > 86400000000000LL)
+        return eagle_err_invalid(err, "health_check.interval", "'health_check.interval' must be from 100ms to 24h");
+    if (h->timeout_ns < 10000000LL || h->timeout_ns > 600000000000LL)
+        return eagle_err_invalid(err, "health_check.timeout", "'health_check.timeout' must be from 10ms to 10m");
+    if (h->start_period_ns > 86400000000000LL)
+        return eagle_err_invalid(err, "health_check.start_period", "'health_check.start_period' must be at most 24h");
     if (strcmp(h->type, "tcp") == 0 && (member(hc, "path") || member(hc, "body") || member(hc, "status")))
         return eagle_err_invalid(err, "health_check.type", "path, status and body apply to \"http\" checks only");
     return 0;

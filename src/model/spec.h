@@ -90,7 +90,7 @@ struct eagle_spec {
         int64_t port;     /* the task's port, reached inside its network namespace */
         char method[8];   /* http: GET (default), HEAD */
         char *path;       /* http: "/" by default */
-        char *host;       /* http: Host header; NULL = "localhost" */
+        char *host;       /* http: Host header; NULL = "127.0.0.1:<port>" */
         int64_t status_min, status_max; /* http: accepted statuses, default 200-399 */
         char *body;       /* http: a substring the body must contain; NULL = any */
         int64_t interval_ns, timeout_ns, start_period_ns;
