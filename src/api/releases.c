@@ -144,6 +144,23 @@ int api_releases_create(struct eagle_call *call, struct eagle_err *err)
     }
     if (eagle_release_plan_from_json(body, &plan, err) < 0 || target_spec(call, body, svc, &spec, err) < 0)
         goto out;
+    {   /* a release replaces tasks: it needs a change to what tasks run */
+        static const char *outside[] = {"replicas", "update_config", "rollback_config", "ports", "labels", NULL};
+        json_t *now = json_loads(json_string_value(json_object_get(svc, "spec")), 0, NULL);
+        json_t *next = eagle_spec_to_json(&spec);
+        for (int i = 0; outside[i]; i++) {
+            json_object_del(now, outside[i]);
+            json_object_del(next, outside[i]);
+        }
+        int same = now && json_equal(now, next);
+        json_decref(now);
+        json_decref(next);
+        if (same) {
+            eagle_err_invalid(err, "spec", "nothing to release: the tasks would run what they run now "
+                                           "(scale or update the service for replicas, ports and labels)");
+            goto out;
+        }
+    }
     if (plan.canary && spec.global) {
         eagle_err_invalid(err, "strategy", "a global service runs one task per node: use a rolling release");
         goto out;

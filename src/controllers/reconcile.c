@@ -164,6 +164,60 @@ json_t *eagle_service_engine_spec(struct eagle_worker *w, struct eagle_engine *e
     return out;
 }
 
+/* The task template without the revision label on containers. */
+static json_t *template_of(const json_t *engine_spec)
+{
+    json_t *t = json_deep_copy(json_object_get(engine_spec, "TaskTemplate"));
+    json_object_del(json_object_get(json_object_get(t, "ContainerSpec"), "Labels"), "eagle.revision");
+    return t;
+}
+
+/*
+ * Swarm replaces every task when the task template changes, and the revision
+ * label on containers is part of it. So a revision that changes only what is
+ * outside the template (replicas, update config, ports) keeps the containers'
+ * label of the revision that last changed the template: scaling never restarts
+ * tasks, and "tasks of revision N" means tasks that run revision N's template.
+ */
+static void keep_template_revision(struct eagle_worker *w, struct eagle_engine *eng, const json_t *svc,
+                                   const json_t *existing, json_t *engine_spec)
+{
+    const char *name = json_string_value(json_object_get(svc, "name"));
+    const char *tenant = json_string_value(json_object_get(svc, "tenant"));
+    int64_t applied = json_integer_value(json_object_get(svc, "applied_revision"));
+    json_t *row = NULL, *old = NULL, *old_engine = NULL, *a = NULL, *b = NULL;
+    struct eagle_spec prev = {0};
+    struct eagle_err err;
+
+    const char *running = json_string_value(json_object_get(
+        json_object_get(json_object_get(json_object_get(json_object_get(existing, "Spec"), "TaskTemplate"),
+                                        "ContainerSpec"),
+                        "Labels"),
+        "eagle.revision"));
+    if (!running || applied < 1 || eagle_store_revision_get(w->store, name, applied, &row, &err) < 0)
+        goto out;
+    old = json_loads(json_string_value(json_object_get(row, "spec")), 0, NULL);
+    if (!old || eagle_spec_from_json(old, &prev, &err) < 0 || apply_tenant(w, eng, tenant, &prev, &err) < 0)
+        goto out;
+    old_engine = eagle_spec_to_engine(&prev, NULL);
+    a = template_of(old_engine);
+    b = template_of(engine_spec);
+    json_object_del(json_object_get(a, "ContainerSpec"), "Labels");
+    json_object_del(json_object_get(b, "ContainerSpec"), "Labels");
+    if (json_equal(a, b)) /* same template: keep the running tasks' revision label */
+        json_object_set_new(json_object_get(json_object_get(json_object_get(engine_spec, "TaskTemplate"),
+                                                            "ContainerSpec"),
+                                            "Labels"),
+                            "eagle.revision", json_string(running));
+out:
+    eagle_spec_release(&prev);
+    json_decref(row);
+    json_decref(old);
+    json_decref(old_engine);
+    json_decref(a);
+    json_decref(b);
+}
+
 int eagle_service_apply(struct eagle_worker *w, const char *name, struct eagle_err *err)
 {
     struct eagle_spec spec = {0};
@@ -205,6 +259,8 @@ int eagle_service_apply(struct eagle_worker *w, const char *name, struct eagle_e
         uint64_t version = (uint64_t)json_integer_value(
             json_object_get(json_object_get(existing, "Version"), "Index"));
         const char *eid = json_string_value(json_object_get(existing, "ID"));
+        if (attempt == 0)
+            keep_template_revision(w, eng, svc, existing, engine_spec);
         if (eagle_engine_service_update(eng, eid, version, engine_spec, err) == 0) {
             id = xstrdup(eid);
             break;
