@@ -145,10 +145,15 @@ int api_releases_create(struct eagle_call *call, struct eagle_err *err)
     if (eagle_release_plan_from_json(body, &plan, err) < 0 || target_spec(call, body, svc, &spec, err) < 0)
         goto out;
     {   /* a release replaces tasks: it needs a change to what tasks run */
-        static const char *outside[] = {"replicas", "update_config", "rollback_config", "ports", "labels", NULL};
+        /* (a canary runs its own tasks, so a new health_check alone is worth one; Swarm does not
+         * replace tasks for it in a rolling update) */
+        static const char *outside[] = {"replicas", "update_config", "rollback_config", "ports", "labels",
+                                        "health_check", NULL};
         json_t *now = json_loads(json_string_value(json_object_get(svc, "spec")), 0, NULL);
         json_t *next = eagle_spec_to_json(&spec);
         for (int i = 0; outside[i]; i++) {
+            if (plan.canary && !strcmp(outside[i], "health_check"))
+                continue;
             json_object_del(now, outside[i]);
             json_object_del(next, outside[i]);
         }
