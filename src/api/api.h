@@ -124,6 +124,9 @@ int eagle_api_tenant_usage(struct eagle_call *call, const char *tenant, const ch
 int eagle_api_tenant_check(struct eagle_call *call, const char *tenant, const struct eagle_spec *spec,
                            const char *exclude, struct eagle_err *err);
 
+/* services.c: the networks a non-admin's spec may name (its tenant's own, "host" if allowed): 403 otherwise. */
+int eagle_api_check_networks(struct eagle_call *call, const struct eagle_spec *spec, struct eagle_err *err);
+
 /* releases.c */
 int api_releases_create(struct eagle_call *call, struct eagle_err *err);
 int api_releases_list(struct eagle_call *call, struct eagle_err *err);

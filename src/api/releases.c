@@ -142,7 +142,8 @@ int api_releases_create(struct eagle_call *call, struct eagle_err *err)
             goto out;
         }
     }
-    if (eagle_release_plan_from_json(body, &plan, err) < 0 || target_spec(call, body, svc, &spec, err) < 0)
+    if (eagle_release_plan_from_json(body, &plan, err) < 0 || target_spec(call, body, svc, &spec, err) < 0 ||
+        eagle_api_check_networks(call, &spec, err) < 0)
         goto out;
     {   /* a release replaces tasks: it needs a change to what tasks run */
         /* (a canary runs its own tasks, so a new health_check alone is worth one; Swarm does not

@@ -242,7 +242,7 @@ static int get_visible(struct eagle_call *call, const char *name, enum eagle_rol
 
 /* Networks a non-admin may name: their tenant's own (attached anyway) and "host" when allowed
  * (the safety rules check that). */
-static int check_networks(struct eagle_call *call, const struct eagle_spec *spec, struct eagle_err *err)
+int eagle_api_check_networks(struct eagle_call *call, const struct eagle_spec *spec, struct eagle_err *err)
 {
     char own[96], field[32];
 
@@ -288,7 +288,7 @@ static int resolve_tenant(struct eagle_call *call, struct eagle_spec *spec, stru
         return err->status == 404 ? eagle_err_set(err, 404, "not_found", "tenant", "tenant '%s' not found",
                                                   spec->tenant)
                                   : -1;
-    return check_networks(call, spec, err);
+    return eagle_api_check_networks(call, spec, err);
 }
 
 static int claim(const char *name, struct eagle_err *err)
@@ -468,7 +468,7 @@ int api_services_update(struct eagle_call *call, struct eagle_err *err)
     }
     if (!spec.tenant)
         spec.tenant = xstrdup(cur.tenant);
-    if (check_networks(call, &spec, err) < 0)
+    if (eagle_api_check_networks(call, &spec, err) < 0)
         goto out;
     rc = change(call, row, &spec, "update", "service.update", err);
 out:

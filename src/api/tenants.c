@@ -248,6 +248,7 @@ int api_tenants_delete(struct eagle_call *call, struct eagle_err *err)
         eagle_store_rollback(st);
         return -1;
     }
+    eagle_tokencache_clear(); /* its former members' cached tenant lists name it */
     call->status = 204;
     return 0;
 }

@@ -204,6 +204,8 @@ static char *progress_line(json_t *r, bool bar)
     struct ctl_buf b = {0};
     char *line, *clean;
 
+    if (filled == BAR_WIDTH && strcmp(ctl_jstr(r, "state"), "succeeded") != 0)
+        filled = BAR_WIDTH - 1; /* a full bar means done */
     if (is_canary(r))
         ctl_buf_addf(&b, "  ", "step %lld/%lld", (long long)ctl_jint(r, "step", 1), steps_total(r));
     if (json_is_integer(ctl_jget(r, "progress.tasks_total"))) {
