@@ -8,6 +8,7 @@
  * answer's index is past N, else when it changes or ?wait= (default 5m, at most
  * 10m) runs out. X-Eagle-Index carries the index on every answer.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,10 @@ static int blocking_args(struct eagle_call *call, uint64_t *index, int *have_ind
     call->wait_ms = WAIT_DEFAULT_MS;
     if ((v = eagle_api_query(call, "index", buf, sizeof(buf)))) {
         char *end;
+        errno = 0;
         unsigned long long n = strtoull(v, &end, 10);
-        if (!*v || *end || v[0] == '-')
-            return eagle_err_invalid(err, "index", "index must be a non-negative integer");
+        if (!*v || *end || v[0] == '-' || errno == ERANGE)
+            return eagle_err_invalid(err, "index", "index must be a non-negative integer (at most 2^64-1)");
         *index = n;
         *have_index = 1;
     }

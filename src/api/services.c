@@ -689,10 +689,18 @@ static json_t *task_out(const json_t *t, const json_t *nodes)
             json_array_append_new(addresses, json_pack("{s:O?, s:O}", "network", net, "address", a));
     }
     json_array_foreach(json_object_get(json_object_get(status, "PortStatus"), "Ports"), i, p)
-        json_array_append_new(ports, json_pack("{s:O?, s:O?, s:O?, s:O?}", "target", json_object_get(p, "TargetPort"),
-                                               "published", json_object_get(p, "PublishedPort"), "protocol",
-                                               json_object_get(p, "Protocol"), "mode",
-                                               json_object_get(p, "PublishMode")));
+    {
+        json_t *port = json_pack("{s:O?, s:O?, s:O?, s:O?}", "target", json_object_get(p, "TargetPort"), "published",
+                                 json_object_get(p, "PublishedPort"), "protocol", json_object_get(p, "Protocol"),
+                                 "mode", json_object_get(p, "PublishMode"));
+        int dup = 0;
+        json_t *q;
+        json_array_foreach(ports, j, q) dup |= json_equal(q, port); /* one per address family in Swarm */
+        if (dup)
+            json_decref(port);
+        else
+            json_array_append_new(ports, port);
+    }
     json_t *err_text = json_object_get(status, "Err");
     return json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:o, s:O?, s:O?, s:O?, s:O?, s:o, s:o, s:o, s:O?, "
                      "s:O?}",

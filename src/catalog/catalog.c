@@ -271,10 +271,19 @@ static json_t *instance_of(const json_t *t, const json_t *nodes_by_id, const cha
             addresses, json_pack("{s:s?, s:O}", "network", net, "address", a));
     }
     json_array_foreach(jget(t, "Status.PortStatus.Ports"), i, p)
-        json_array_append_new(ports, json_pack("{s:O?, s:O?, s:O?, s:O?}", "target", json_object_get(p, "TargetPort"),
-                                               "published", json_object_get(p, "PublishedPort"), "protocol",
-                                               json_object_get(p, "Protocol"), "mode",
-                                               json_object_get(p, "PublishMode")));
+    {
+        /* Swarm lists a host-mode port once per address family: once is enough */
+        json_t *port = json_pack("{s:O?, s:O?, s:O?, s:O?}", "target", json_object_get(p, "TargetPort"), "published",
+                                 json_object_get(p, "PublishedPort"), "protocol", json_object_get(p, "Protocol"),
+                                 "mode", json_object_get(p, "PublishMode"));
+        int dup = 0;
+        json_t *q;
+        json_array_foreach(ports, j, q) dup |= json_equal(q, port);
+        if (dup)
+            json_decref(port);
+        else
+            json_array_append_new(ports, port);
+    }
     int running = state && strcmp(state, "running") == 0;
     const char *desired = sget(t, "DesiredState");
     int desired_running = desired && strcmp(desired, "running") == 0;
@@ -492,7 +501,11 @@ size_t eagle_catalog_replace_cluster(const char *cluster, const char *datacenter
                                    labels ? labels : json_object(), "mode", replicas ? "replicated" : "global",
                                    "replicas", replicas, "revision", rev ? json_integer(atoll(rev)) : json_null(),
                                    "instances", instances);
-        char *text = json_dumps(answer, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(12));
+        char *answer_text = json_dumps(answer, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(12));
+        /* Swarm's own object (format=docker) changes without Eagle's answer changing (UpdateStatus,
+         * Version): its version is part of what "changed" means */
+        char *text = xasprintf("%s|%lld", answer_text, (long long)json_integer_value(jget(raw, "Version.Index")));
+        free(answer_text);
         const char *prev = json_string_value(json_object_get(c->answers, name));
         struct eagle_catalog_entry *e = &entries[n++];
         struct eagle_catalog_entry *old = NULL;
