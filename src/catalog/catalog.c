@@ -156,7 +156,7 @@ int eagle_catalog_get(const char *name, struct eagle_catalog_entry *e)
 
     snprintf(key.name, sizeof(key.name), "%s", name);
     pthread_rwlock_rdlock(&cat.lock);
-    found = bsearch(&key, cat.snap.entries, cat.snap.n, sizeof(key), entry_cmp);
+    found = cat.snap.n ? bsearch(&key, cat.snap.entries, cat.snap.n, sizeof(key), entry_cmp) : NULL;
     if (found)
         entry_ref(e, found);
     pthread_rwlock_unlock(&cat.lock);

@@ -3,6 +3,7 @@
  */
 #include "controllers/watcher.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,9 @@ static void pass(struct eagle_worker *w)
     if (json_array_size(events) > 0 && eagle_events_append(w->store, events, &err) < 0)
         log_warn("watcher", "cannot record %zu events: %s", json_array_size(events), err.msg);
     eagle_catalog_set_primed();
+    /* A pass parses every cluster's whole /services and /tasks (megabytes of JSON at
+     * thousands of tasks) and frees it: hand the freed pages back rather than keep the peak. */
+    malloc_trim(0);
     json_decref(events);
     json_decref(clusters);
     json_decref(seen);

@@ -320,7 +320,7 @@ static int watch(struct ctl *ctl, const char *id)
             if (drawn)
                 putchar('\n');
             if (ctl->output == CTL_OUTPUT_TABLE)
-                printf("release %s %s: %s\n", id, state, message);
+                printf("release %s %s (%s)\n", id, state, message);
             free(message);
             rc = strcmp(state, "succeeded") == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
             ctl_http_reply_release(&reply);
