@@ -18,7 +18,7 @@
 
 char *ctl_config_path(const char *flag)
 {
-    const char *env = getenv("EAGLE_CONFIG"), *home = getenv("HOME");
+    const char *env = getenv("EAGLECTL_CONFIG"), *home = getenv("HOME");
 
     if (flag && *flag)
         return xstrdup(flag);

@@ -38,7 +38,7 @@ static const char usage[] =
     "  --endpoint URL     Eagle's API; else $EAGLE_ENDPOINT, the config file, http://127.0.0.1:8420\n"
     "  --token TOKEN      bearer token; else $EAGLE_TOKEN, the config file\n"
     "  -o, --output FMT   table (default) or json (the server's answer as it came)\n"
-    "  --config FILE      config file; else $EAGLE_CONFIG, ~/.config/eagle/config.json\n"
+    "  --config FILE      config file; else $EAGLECTL_CONFIG, ~/.config/eagle/config.json\n"
     "  -h, --help         help; every command has its own ('eaglectl service create --help')\n";
 
 static const struct {

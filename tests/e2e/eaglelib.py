@@ -818,7 +818,7 @@ class Eagle:
     def ctl_env(self, **extra):
         env = {k: v for k, v in os.environ.items() if not k.startswith("EAGLE_")}
         env["HOME"] = self.home
-        env["EAGLE_CONFIG"] = os.path.join(self.home, "eagle-config.json")
+        env["EAGLECTL_CONFIG"] = os.path.join(self.home, "eagle-config.json")
         env.update(extra)
         return env
 

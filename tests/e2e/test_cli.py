@@ -41,7 +41,7 @@ def table(out):
 
 def test_login_writes_the_config_and_later_commands_use_it(eagle):
     login(eagle)
-    path = eagle.ctl_env()["EAGLE_CONFIG"]
+    path = eagle.ctl_env()["EAGLECTL_CONFIG"]
     assert os.path.exists(path)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert eagle.url in open(path).read()
@@ -53,8 +53,8 @@ def test_login_with_a_wrong_password_fails(eagle):
     cp = eagle.ctl("--endpoint", eagle.url, "login", "--password-stdin", input="wrong\n", auth=False)
     assert cp.returncode != 0
     assert cp.stderr.strip()
-    assert not os.path.exists(eagle.ctl_env()["EAGLE_CONFIG"]) or \
-        "token" not in open(eagle.ctl_env()["EAGLE_CONFIG"]).read()
+    assert not os.path.exists(eagle.ctl_env()["EAGLECTL_CONFIG"]) or \
+        "token" not in open(eagle.ctl_env()["EAGLECTL_CONFIG"]).read()
 
 
 def test_a_users_session_with_a_service(eagle, cluster_env):
