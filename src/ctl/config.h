@@ -12,7 +12,7 @@
 
 #include "core/err.h"
 
-/* The config file to use: `flag` when given, else $EAGLE_CONFIG, else
+/* The config file to use: `flag` when given, else $EAGLECTL_CONFIG, else
  * ~/.config/eagle/config.json. A new string the caller frees. */
 char *ctl_config_path(const char *flag);
 

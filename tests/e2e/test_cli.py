@@ -137,3 +137,36 @@ def test_json_output_is_the_servers_answer(eagle, cluster_env):
     assert [c["name"] for c in clusters["items"]] == ["local"]
     revs = json.loads(ok(user(eagle, "-o", "json", "service", "revisions", "web")))
     assert [r["revision"] for r in revs["items"]] == [1]
+
+
+def test_tenants_tokens_and_a_release_watched_from_the_cli(eagle, cluster_env):
+    """The tenancy commands, a read-only token shown once, and a canary release started and
+    followed with --watch (one line per change when not on a terminal; exit 0 on success)."""
+    ok(eagle.ctl("user", "create", "alice", "--password-stdin", input="alice-pass-1\n"))
+    ok(eagle.ctl("tenant", "create", "team-a", "--owner", "alice", "--quota", "replicas=4"))
+    assert "team-a" in row(ok(eagle.ctl("tenant", "ls")), "team-a")
+    usage = table(ok(eagle.ctl("tenant", "usage", "team-a")))
+    assert {r["QUOTA"]: r["LIMIT"] for r in usage}["replicas"] == "4"
+    assert row(ok(eagle.ctl("member", "ls", "team-a")), "alice")[1] == "owner"
+
+    created = eagle.ctl("token", "create", "ci", "--read-only")
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    assert len(token) == 64 and "shown" in created.stderr
+    assert token not in ok(eagle.ctl("token", "ls"))
+    denied = eagle.ctl("--endpoint", eagle.url, "--token", token, "tenant", "create", "nope", auth=False)
+    assert denied.returncode == 1 and "read-only" in denied.stderr
+
+    ok(eagle.ctl("service", "create", "web", "--image", cluster_env.image("web:1"), "--replicas", "2"))
+    wait_until(lambda: engine_replicas(cluster_env.the_service_of("web")) == 2, timeout=30)
+    started = eagle.ctl("release", "start", "web", "--strategy", "canary", "--image", cluster_env.image("web:2"),
+                        "--steps", "1,100%", "--min-healthy", "1s", "--deadline", "60s", "--auto-promote",
+                        "--watch", timeout=150)
+    assert started.returncode == 0, "stdout: %s\nstderr: %s" % (started.stdout, started.stderr)
+    lines = [l for l in started.stdout.splitlines() if l.strip()]
+    assert any("step 1/2" in l for l in lines) and any("step 2/2" in l for l in lines), started.stdout
+    assert "succeeded" in lines[-1], started.stdout
+    assert any("[####################]" in l for l in lines), started.stdout  # the bar fills on success
+    svc = eagle.ok("GET", "/v1/services/web")
+    assert svc["spec"]["image"] == cluster_env.image("web:2") and svc["revision"] == 2
+    assert not cluster_env.engine_services("eagle.canary-of=web")  # the canary group is gone
