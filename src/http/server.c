@@ -28,6 +28,7 @@
 
 struct loop_ctx {
     pthread_t tid;
+    int fd; /* the bound listener, handed to the loop's thread */
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
@@ -84,6 +85,9 @@ struct eagle_http {
     int stopping; /* under qlock */
     volatile int stop_loops;
     volatile int closing; /* loops end their streams and long-polls, and close idle connections */
+    pthread_mutex_t ready_lock;
+    pthread_cond_t ready_cond;
+    int ready; /* loops that have set themselves up */
 };
 
 static const char *reason_of(int status)
@@ -678,11 +682,74 @@ static int bind_listener(const char *listen_addr, struct eagle_err *err)
     return fd;
 }
 
+/*
+ * Each loop sets itself up and tears itself down on its own thread: h2o 2.2.5
+ * ties a socket's buffers to the recycling pool of the thread that creates it
+ * (a per-thread pool without a lock), so a loop, its context (whose wake-up
+ * socket every message from a worker reads) and its listener must be created
+ * where they run. Created on the main thread, two loops shared the main
+ * thread's pool and corrupted the heap under load.
+ */
+static void loop_setup(struct loop_ctx *lc)
+{
+    struct eagle_http *http = lc->http;
+
+    h2o_context_init(&lc->ctx, h2o_evloop_create(), &http->config);
+    lc->accept_ctx.ctx = &lc->ctx;
+    lc->accept_ctx.hosts = http->config.hosts;
+    lc->listener = h2o_evloop_socket_create(lc->ctx.loop, lc->fd, H2O_SOCKET_FLAG_DONT_READ);
+    lc->fd = -1;
+    lc->listener->data = lc;
+    h2o_socket_read_start(lc->listener, on_accept);
+    h2o_multithread_register_receiver(lc->ctx.queue, &lc->receiver, on_results);
+    h2o_multithread_register_receiver(lc->ctx.queue, &lc->notify, on_notify);
+    h2o_linklist_init_anchor(&lc->parked);
+    h2o_linklist_init_anchor(&lc->streams);
+    h2o_timeout_init(lc->ctx.loop, &lc->tick, 200);
+    lc->tick_entry.cb = on_tick;
+    h2o_timeout_link(lc->ctx.loop, &lc->tick, &lc->tick_entry);
+}
+
+static void loop_teardown(struct loop_ctx *lc)
+{
+    h2o_evloop_run(lc->ctx.loop, 0); /* deliver anything that arrived after the loop stopped */
+    /* parked long-polls and open event streams end with the process: free what is ours */
+    h2o_linklist_t *lists[] = {&lc->parked, &lc->streams};
+    for (int k = 0; k < 2; k++) {
+        while (!h2o_linklist_is_empty(lists[k])) {
+            struct job *job = H2O_STRUCT_FROM_MEMBER(struct job, link, lists[k]->next);
+            h2o_linklist_unlink(&job->link);
+            if (job->guard)
+                job->guard->job = NULL;
+            job_free(job);
+        }
+    }
+    h2o_multithread_unregister_receiver(lc->ctx.queue, &lc->receiver);
+    h2o_multithread_unregister_receiver(lc->ctx.queue, &lc->notify);
+    if (h2o_timeout_is_linked(&lc->tick_entry))
+        h2o_timeout_unlink(&lc->tick_entry);
+    h2o_timeout_dispose(lc->ctx.loop, &lc->tick);
+    h2o_socket_read_stop(lc->listener);
+    h2o_socket_close(lc->listener);
+    h2o_evloop_run(lc->ctx.loop, 0); /* closes are deferred to the loop */
+    h2o_loop_t *loop = lc->ctx.loop;
+    h2o_context_dispose(&lc->ctx); /* (h2o 2.2.5 cannot destroy the context's queue here: lsan.supp) */
+    h2o_evloop_destroy(loop);
+}
+
 static void *loop_main(void *arg)
 {
     struct loop_ctx *lc = arg;
-    while (!lc->http->stop_loops)
+    struct eagle_http *http = lc->http;
+
+    loop_setup(lc);
+    pthread_mutex_lock(&http->ready_lock);
+    http->ready++;
+    pthread_cond_broadcast(&http->ready_cond);
+    pthread_mutex_unlock(&http->ready_lock);
+    while (!http->stop_loops)
         h2o_evloop_run(lc->ctx.loop, 100);
+    loop_teardown(lc);
     return NULL;
 }
 
@@ -699,6 +766,8 @@ struct eagle_http *eagle_http_start(const struct eagle_config *cfg, struct eagle
     http->nworkers = cfg->workers;
     pthread_mutex_init(&http->qlock, NULL);
     pthread_cond_init(&http->qcond, NULL);
+    pthread_mutex_init(&http->ready_lock, NULL);
+    pthread_cond_init(&http->ready_cond, NULL);
 
     h2o_config_init(&http->config);
     /* h2o refuses bodies past this with a plain 413 before they are read; up to it the API
@@ -710,37 +779,31 @@ struct eagle_http *eagle_http_start(const struct eagle_config *cfg, struct eagle
     handler = h2o_create_handler(path, sizeof(*handler));
     handler->on_req = on_req;
 
+    /* bind every listener first, so a taken address fails before any thread starts */
     http->loops = xcalloc((size_t)http->nloops, sizeof(*http->loops));
     for (int i = 0; i < http->nloops; i++) {
-        struct loop_ctx *lc = &http->loops[i];
-        int fd = bind_listener(cfg->listen, err);
-        if (fd < 0) {
-            http->nloops = i;
-            eagle_http_stop(http);
+        http->loops[i].http = http;
+        http->loops[i].fd = bind_listener(cfg->listen, err);
+        if (http->loops[i].fd < 0) {
+            for (int k = 0; k < i; k++)
+                close(http->loops[k].fd);
+            h2o_config_dispose(&http->config);
+            free(http->loops);
+            free(http);
             return NULL;
         }
-        lc->http = http;
-        h2o_context_init(&lc->ctx, h2o_evloop_create(), &http->config);
-        lc->accept_ctx.ctx = &lc->ctx;
-        lc->accept_ctx.hosts = http->config.hosts;
-        lc->listener = h2o_evloop_socket_create(lc->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-        lc->listener->data = lc;
-        h2o_socket_read_start(lc->listener, on_accept);
-        h2o_multithread_register_receiver(lc->ctx.queue, &lc->receiver, on_results);
-        h2o_multithread_register_receiver(lc->ctx.queue, &lc->notify, on_notify);
-        h2o_linklist_init_anchor(&lc->parked);
-        h2o_linklist_init_anchor(&lc->streams);
-        h2o_timeout_init(lc->ctx.loop, &lc->tick, 200);
-        lc->tick_entry.cb = on_tick;
-        h2o_timeout_link(lc->ctx.loop, &lc->tick, &lc->tick_entry);
     }
+    for (int i = 0; i < http->nloops; i++)
+        pthread_create(&http->loops[i].tid, NULL, loop_main, &http->loops[i]);
+    pthread_mutex_lock(&http->ready_lock);
+    while (http->ready < http->nloops)
+        pthread_cond_wait(&http->ready_cond, &http->ready_lock);
+    pthread_mutex_unlock(&http->ready_lock);
     eagle_catalog_set_listener(on_catalog_change, http);
     eagle_events_set_listener(on_events, http);
     http->workers = xcalloc((size_t)http->nworkers, sizeof(pthread_t));
     for (int i = 0; i < http->nworkers; i++)
         pthread_create(&http->workers[i], NULL, worker_main, http);
-    for (int i = 0; i < http->nloops; i++)
-        pthread_create(&http->loops[i].tid, NULL, loop_main, &http->loops[i]);
     log_info("http", "listening on %s (%d event loops, %d workers)", cfg->listen, http->nloops, http->nworkers);
     return http;
 }
@@ -772,38 +835,15 @@ void eagle_http_stop(struct eagle_http *http)
     wake_loops(http);
     usleep(300 * 1000);
     http->stop_loops = 1;
-    for (int i = 0; i < http->nloops; i++) {
-        struct loop_ctx *lc = &http->loops[i];
-        if (lc->tid)
-            pthread_join(lc->tid, NULL);
-        h2o_evloop_run(lc->ctx.loop, 0); /* deliver anything that arrived after the loop stopped */
-        /* parked long-polls and open event streams end with the process: free what is ours */
-        h2o_linklist_t *lists[] = {&lc->parked, &lc->streams};
-        for (int k = 0; k < 2; k++) {
-            while (!h2o_linklist_is_empty(lists[k])) {
-                struct job *job = H2O_STRUCT_FROM_MEMBER(struct job, link, lists[k]->next);
-                h2o_linklist_unlink(&job->link);
-                if (job->guard)
-                    job->guard->job = NULL;
-                job_free(job);
-            }
-        }
-        h2o_multithread_unregister_receiver(lc->ctx.queue, &lc->receiver);
-        h2o_multithread_unregister_receiver(lc->ctx.queue, &lc->notify);
-        if (h2o_timeout_is_linked(&lc->tick_entry))
-            h2o_timeout_unlink(&lc->tick_entry);
-        h2o_timeout_dispose(lc->ctx.loop, &lc->tick);
-        h2o_socket_read_stop(lc->listener);
-        h2o_socket_close(lc->listener);
-        h2o_evloop_run(lc->ctx.loop, 0); /* closes are deferred to the loop */
-        h2o_loop_t *loop = lc->ctx.loop;
-        h2o_context_dispose(&lc->ctx); /* (h2o 2.2.5 cannot destroy the context's queue here: lsan.supp) */
-        h2o_evloop_destroy(loop);
-    }
+    for (int i = 0; i < http->nloops; i++)
+        if (http->loops[i].tid)
+            pthread_join(http->loops[i].tid, NULL); /* each loop tears itself down */
     h2o_config_dispose(&http->config);
     free(http->loops);
     free(http->workers);
     pthread_mutex_destroy(&http->qlock);
     pthread_cond_destroy(&http->qcond);
+    pthread_mutex_destroy(&http->ready_lock);
+    pthread_cond_destroy(&http->ready_cond);
     free(http);
 }
