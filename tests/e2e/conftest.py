@@ -77,8 +77,19 @@ def pytest_runtest_makereport(item, call):
     setattr(item, "rep_" + rep.when, rep)
 
 
+def _engines_alive(cluster_env):
+    """The test world's own dockerd died once on this 2-core machine under the sanitizer
+    suite, with no sign of why in what the suite kept. If it happens again, say so at
+    once with the engine's own log, instead of a bare 'connection refused' per test."""
+    for e in (cluster_env.manager, cluster_env.worker):
+        if not (e.running() and e.ping()):
+            pytest.fail("test engine %s is not answering (exit status %s); its log ends:\n%s"
+                        % (e.name, e.proc.poll() if e.proc else None, e.log_tail(80)), pytrace=False)
+
+
 @pytest.fixture
 def eagle(cluster_env, eagle_build, request):
+    _engines_alive(cluster_env)
     # A test starts from an engine without Eagle's services (a previous test's
     # leftovers would otherwise be adopted or collide with names).
     leftovers = cluster_env.engine_services("eagle.service")
