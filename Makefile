@@ -37,7 +37,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 .SECONDEXPANSION:
 .PHONY: all check unit e2e asan asan-e2e fuzz fuzz-run install clean format
 
-all: $(BUILD)/eagled $(BUILD)/eaglectl
+all: $(BUILD)/eagled $(BUILD)/eaglectl $(BUILD)/eagle-agent
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -54,6 +54,12 @@ $(BUILD)/gen/openapi.o: $(BUILD)/gen/openapi.c
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/eagled: $(BUILD)/src/main.o $(DAEMON_OBJ) $(CORE_OBJ)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+# eagle-agent: the node agent (src/agent), with the checker and the engine client.
+AGENT_OBJ := $(BUILD)/src/agent/agent.o $(BUILD)/src/health/checker.o $(BUILD)/src/health/wire.o \
+	$(BUILD)/src/engine/engine.o
+$(BUILD)/eagle-agent: $(AGENT_OBJ) $(CORE_OBJ)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/eaglectl: $(CTL_OBJ) $(CORE_OBJ)
@@ -102,7 +108,7 @@ fuzz-run: fuzz
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/eagled $(BUILD)/eaglectl $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BUILD)/eagled $(BUILD)/eaglectl $(BUILD)/eagle-agent $(DESTDIR)$(PREFIX)/bin/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -59,6 +59,8 @@ struct eagle_call {
 
 /* Parse the body as a JSON object (400 invalid_json otherwise). Caller decrefs. */
 int eagle_api_body(struct eagle_call *call, json_t **obj, struct eagle_err *err);
+/* 400 naming the first key of `body` not in `keys` (NULL-terminated). */
+int eagle_api_check_keys(const json_t *body, const char *const *keys, struct eagle_err *err);
 /* A query parameter's value (URL-decoded into buf), or NULL when absent. */
 const char *eagle_api_query(const struct eagle_call *call, const char *name, char *buf, size_t n);
 /* Authenticate the call's bearer token: 0, or -1 with 401 (403 for a read-only
@@ -126,6 +128,12 @@ int eagle_api_tenant_check(struct eagle_call *call, const char *tenant, const st
 
 /* services.c: the networks a non-admin's spec may name (its tenant's own, "host" if allowed): 403 otherwise. */
 int eagle_api_check_networks(struct eagle_call *call, const struct eagle_spec *spec, struct eagle_err *err);
+
+/* agents.c */
+int api_cluster_agent_get(struct eagle_call *call, struct eagle_err *err);
+int api_cluster_agent_put(struct eagle_call *call, struct eagle_err *err);
+int api_cluster_agent_delete(struct eagle_call *call, struct eagle_err *err);
+int api_agent_sync(struct eagle_call *call, struct eagle_err *err);
 
 /* releases.c */
 int api_releases_create(struct eagle_call *call, struct eagle_err *err);

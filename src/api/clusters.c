@@ -14,6 +14,7 @@
 #include "core/util.h"
 #include "engine/engine.h"
 #include "model/spec.h"
+#include "store/agents.h"
 #include "store/store.h"
 
 #define MAX_PEM (64 * 1024)
@@ -87,7 +88,8 @@ static int save_tls(struct eagle_call *call, const char *name, const json_t *tls
     int rc = -1;
 
     if (!json_is_object(tls))
-        return eagle_err_invalid(err, "tls", "tls must be an object {\"ca\", \"cert\", \"key\"} of PEM texts");
+        return eagle_err_invalid(err, "tls",
+                                 "tls must be an object {\"ca\", \"cert\", \"key\"} of PEM texts");
     json_object_foreach((json_t *)tls, k, v)
     {
         if (strcmp(k, "ca") && strcmp(k, "cert") && strcmp(k, "key")) {
@@ -100,7 +102,8 @@ static int save_tls(struct eagle_call *call, const char *name, const json_t *tls
         char field[16];
         snprintf(field, sizeof(field), "tls.%s", keys[i]);
         v = json_object_get(tls, keys[i]);
-        if (!json_is_string(v) || json_string_length(v) > MAX_PEM || !strstr(json_string_value(v), "-----BEGIN "))
+        if (!json_is_string(v) || json_string_length(v) > MAX_PEM ||
+            !strstr(json_string_value(v), "-----BEGIN "))
             return eagle_err_invalid(err, field, "%s must be a PEM text (at most %d bytes)", field, MAX_PEM);
     }
     char *parent = xasprintf("%s/clusters", call->worker->data_dir);
@@ -152,7 +155,8 @@ int api_clusters_create(struct eagle_call *call, struct eagle_err *err)
         return -1;
     json_object_foreach(body, key, v)
     {
-        if (strcmp(key, "name") && strcmp(key, "datacenter") && strcmp(key, "endpoint") && strcmp(key, "tls")) {
+        if (strcmp(key, "name") && strcmp(key, "datacenter") && strcmp(key, "endpoint") &&
+            strcmp(key, "tls")) {
             eagle_err_invalid(err, key, "unknown field '%s'", key);
             goto out;
         }
@@ -162,7 +166,8 @@ int api_clusters_create(struct eagle_call *call, struct eagle_err *err)
     endpoint = json_string_value(json_object_get(body, "endpoint"));
     tls = json_object_get(body, "tls");
     if (!name || !eagle_name_valid(name)) {
-        eagle_err_invalid(err, "name", "name must match [a-z0-9][a-z0-9-]* (at most %d characters)", EAGLE_NAME_MAX);
+        eagle_err_invalid(err, "name", "name must match [a-z0-9][a-z0-9-]* (at most %d characters)",
+                          EAGLE_NAME_MAX);
         goto out;
     }
     if (!datacenter || !valid_datacenter(datacenter)) {
@@ -210,8 +215,8 @@ int api_clusters_create(struct eagle_call *call, struct eagle_err *err)
     if (eagle_store_cluster_create(call->worker->store, name, datacenter, endpoint, saved_tls,
                                    json_string_value(json_object_get(swarm, "ID")),
                                    json_string_value(json_object_get(version, "Version")), err) < 0 ||
-        eagle_store_audit(call->worker->store, eagle_api_username(call), "", "cluster.create", name, "ok", endpoint,
-                          call->source, err) < 0 ||
+        eagle_store_audit(call->worker->store, eagle_api_username(call), "", "cluster.create", name, "ok",
+                          endpoint, call->source, err) < 0 ||
         eagle_store_commit(call->worker->store, err) < 0) {
         eagle_store_rollback(call->worker->store);
         goto out;
@@ -243,10 +248,19 @@ int api_clusters_delete(struct eagle_call *call, struct eagle_err *err)
     const char *name = call->params[0];
     struct eagle_store *st = call->worker->store;
 
-    if (eagle_api_require_admin(call, err) < 0 || eagle_store_begin(st, err) < 0)
+    json_t *agent = NULL;
+    if (eagle_api_require_admin(call, err) < 0)
+        return -1;
+    if (eagle_store_agent_get(st, name, &agent, err) == 0) {
+        json_decref(agent);
+        return eagle_err_conflict(
+            err, "cluster '%s' runs eagle-agent: remove it first (DELETE /v1/clusters/%s/agent)", name, name);
+    }
+    if (eagle_store_begin(st, err) < 0)
         return -1;
     if (eagle_store_cluster_delete(st, name, err) < 0 ||
-        eagle_store_audit(st, eagle_api_username(call), "", "cluster.delete", name, "ok", "", call->source, err) < 0 ||
+        eagle_store_audit(st, eagle_api_username(call), "", "cluster.delete", name, "ok", "", call->source,
+                          err) < 0 ||
         eagle_store_commit(st, err) < 0) {
         eagle_store_rollback(st);
         return -1;
@@ -270,13 +284,12 @@ static json_t *node_out(const json_t *n)
     return json_pack("{s:O?, s:O?, s:O?, s:b, s:O?, s:O?, s:O?, s:I, s:I, s:o, s:O?, s:O?, s:O?}", "id",
                      json_object_get(n, "ID"), "hostname", json_object_get(desc, "Hostname"), "role",
                      json_object_get(spec, "Role"), "leader", json_is_true(json_object_get(mgr, "Leader")),
-                     "availability", json_object_get(spec, "Availability"), "state", json_object_get(status, "State"),
-                     "addr", json_object_get(status, "Addr"), "nano_cpus",
+                     "availability", json_object_get(spec, "Availability"), "state",
+                     json_object_get(status, "State"), "addr", json_object_get(status, "Addr"), "nano_cpus",
                      (json_int_t)json_integer_value(json_object_get(res, "NanoCPUs")), "memory_bytes",
                      (json_int_t)json_integer_value(json_object_get(res, "MemoryBytes")), "labels", lab,
-                     "engine_version",
-                     json_object_get(json_object_get(desc, "Engine"), "EngineVersion"), "os",
-                     json_object_get(json_object_get(desc, "Platform"), "OS"), "arch",
+                     "engine_version", json_object_get(json_object_get(desc, "Engine"), "EngineVersion"),
+                     "os", json_object_get(json_object_get(desc, "Platform"), "OS"), "arch",
                      json_object_get(json_object_get(desc, "Platform"), "Architecture"));
 }
 

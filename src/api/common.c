@@ -22,11 +22,13 @@ int eagle_api_body(struct eagle_call *call, json_t **obj, struct eagle_err *err)
     if (!call->body || call->body_len == 0)
         return eagle_err_set(err, 400, "invalid_json", NULL, "a JSON object body is required");
     if (call->body_len > EAGLE_MAX_BODY)
-        return eagle_err_set(err, 400, "invalid_json", NULL, "the body is larger than %d bytes", EAGLE_MAX_BODY);
+        return eagle_err_set(err, 400, "invalid_json", NULL, "the body is larger than %d bytes",
+                             EAGLE_MAX_BODY);
     v = json_loadb(call->body, call->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!v)
-        return eagle_err_set(err, 400, "invalid_json", NULL, "the body is not valid JSON: %s (line %d, column %d)",
-                             jerr.text, jerr.line, jerr.column);
+        return eagle_err_set(err, 400, "invalid_json", NULL,
+                             "the body is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line,
+                             jerr.column);
     if (!json_is_object(v)) {
         json_decref(v);
         return eagle_err_set(err, 400, "invalid_json", NULL, "the body must be a JSON object");
@@ -72,7 +74,8 @@ const char *eagle_api_query(const struct eagle_call *call, const char *name, cha
 void eagle_api_token_hash(const char *token, char hex[129])
 {
     unsigned char h[32];
-    crypto_generichash(h, sizeof(h), (const unsigned char *)token, strlen(token), eagle_daemon_token_key(), 32);
+    crypto_generichash(h, sizeof(h), (const unsigned char *)token, strlen(token), eagle_daemon_token_key(),
+                       32);
     sodium_bin2hex(hex, 129, h, sizeof(h));
 }
 
@@ -82,7 +85,8 @@ int eagle_api_authenticate(struct eagle_call *call, struct eagle_err *err)
     struct eagle_cached_token t;
 
     if (!a || strncasecmp(a, "Bearer ", 7) != 0 || !a[7])
-        return eagle_err_set(err, 401, "unauthorized", NULL, "an 'Authorization: Bearer <token>' header is required");
+        return eagle_err_set(err, 401, "unauthorized", NULL,
+                             "an 'Authorization: Bearer <token>' header is required");
     a += 7;
     if (strlen(a) > 256)
         return eagle_err_set(err, 401, "unauthorized", NULL, "the token is unknown, revoked or expired");
@@ -184,8 +188,8 @@ int eagle_api_require(struct eagle_call *call, const char *tenant, enum eagle_ro
     if (have == EAGLE_ROLE_NONE) /* another tenant's things do not exist for the caller */
         return eagle_err_notfound(err, "%s not found", what);
     if (have < need)
-        return eagle_err_set(err, 403, "forbidden", NULL, "%s: your role in tenant '%s' is %s; this needs %s", what,
-                             tenant, role_names[have], role_names[need]);
+        return eagle_err_set(err, 403, "forbidden", NULL, "%s: your role in tenant '%s' is %s; this needs %s",
+                             what, tenant, role_names[have], role_names[need]);
     return 0;
 }
 
@@ -205,8 +209,8 @@ void eagle_api_audit_failure(struct eagle_call *call, const char *route, const s
         return;
     snprintf(result, sizeof(result), "failed: %d %s", failure->status, failure->code);
     snprintf(action, sizeof(action), "%s %s", call->method, route);
-    eagle_store_audit(call->worker->store, eagle_api_username(call), "", action, call->path, result, failure->msg,
-                      call->source, &err);
+    eagle_store_audit(call->worker->store, eagle_api_username(call), "", action, call->path, result,
+                      failure->msg, call->source, &err);
 }
 
 /* "replicas: 2 -> 3; image: a -> b" for the top-level fields that differ. */
@@ -252,7 +256,22 @@ int eagle_api_tenant_visible(const struct eagle_call *call, const char *tenant)
         return 1;
     if (!tenant || !*tenant)
         return 0;
-    json_array_foreach(json_object_get(call->user, "tenants"), i, t) if (strcmp(json_string_value(t), tenant) == 0)
-        return 1;
+    json_array_foreach(json_object_get(call->user, "tenants"), i,
+                       t) if (strcmp(json_string_value(t), tenant) == 0) return 1;
+    return 0;
+}
+
+int eagle_api_check_keys(const json_t *body, const char *const *keys, struct eagle_err *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)body, key, v)
+    {
+        int ok = 0;
+        for (int i = 0; keys[i] && !ok; i++)
+            ok = strcmp(keys[i], key) == 0;
+        if (!ok)
+            return eagle_err_invalid(err, key, "unknown field '%s'", key);
+    }
     return 0;
 }

@@ -50,21 +50,6 @@ static json_t *sub_out(const json_t *row, int with_secret)
     return o;
 }
 
-static int check_keys(const json_t *body, const char *const *keys, struct eagle_err *err)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)body, key, v)
-    {
-        int ok = 0;
-        for (int i = 0; keys[i] && !ok; i++)
-            ok = strcmp(keys[i], key) == 0;
-        if (!ok)
-            return eagle_err_invalid(err, key, "unknown field '%s'", key);
-    }
-    return 0;
-}
-
 /* The subscription's row, if the caller has at least `need` in its tenant (else 404/403). */
 static int get_visible(struct eagle_call *call, const char *id, enum eagle_role need, json_t **row,
                        struct eagle_err *err)
@@ -198,7 +183,7 @@ int api_subscriptions_create(struct eagle_call *call, struct eagle_err *err)
     const char *url, *service = "";
     int rc = -1;
 
-    if (eagle_api_body(call, &body, err) < 0 || check_keys(body, keys, err) < 0)
+    if (eagle_api_body(call, &body, err) < 0 || eagle_api_check_keys(body, keys, err) < 0)
         goto out;
     v = json_object_get(body, "url");
     if (v && !json_is_string(v)) {
@@ -332,7 +317,7 @@ int api_subscriptions_redeliver(struct eagle_call *call, struct eagle_err *err)
     int rc = -1;
 
     if (get_visible(call, id, EAGLE_ROLE_DEVELOPER, &row, err) < 0 || eagle_api_body(call, &body, err) < 0 ||
-        check_keys(body, keys, err) < 0)
+        eagle_api_check_keys(body, keys, err) < 0)
         goto out;
     v = json_object_get(body, "from_event_id");
     if (!json_is_integer(v) || json_integer_value(v) < 0) {

@@ -85,21 +85,6 @@ static int read_pool_fields(const json_t *body, char **quotas, char **pool, char
     return 0;
 }
 
-static int check_keys(const json_t *body, const char *const *keys, struct eagle_err *err)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)body, key, v)
-    {
-        int ok = 0;
-        for (int i = 0; keys[i] && !ok; i++)
-            ok = strcmp(keys[i], key) == 0;
-        if (!ok)
-            return eagle_err_invalid(err, key, "unknown field '%s'", key);
-    }
-    return 0;
-}
-
 int api_tenants_list(struct eagle_call *call, struct eagle_err *err)
 {
     json_t *rows, *items, *r;
@@ -142,7 +127,7 @@ int api_tenants_create(struct eagle_call *call, struct eagle_err *err)
     int rc = -1;
 
     if (eagle_api_require_admin(call, err) < 0 || eagle_api_body(call, &body, err) < 0 ||
-        check_keys(body, keys, err) < 0)
+        eagle_api_check_keys(body, keys, err) < 0)
         goto out;
     name = json_string_value(json_object_get(body, "name"));
     if (!name || !eagle_name_valid(name)) {
@@ -194,7 +179,7 @@ int api_tenants_update(struct eagle_call *call, struct eagle_err *err)
     int rc = -1;
 
     if (eagle_api_require_admin(call, err) < 0 || eagle_api_body(call, &body, err) < 0 ||
-        check_keys(body, keys, err) < 0)
+        eagle_api_check_keys(body, keys, err) < 0)
         goto out;
     if ((n = json_object_get(body, "name")) && (!json_is_string(n) || strcmp(json_string_value(n), name))) {
         eagle_err_invalid(err, "name", "a tenant cannot be renamed");
@@ -419,7 +404,7 @@ int api_members_set(struct eagle_call *call, struct eagle_err *err)
     snprintf(what, sizeof(what), "tenant '%s'", tenant);
     if (eagle_store_tenant_get(st, tenant, &t, err) < 0 ||
         eagle_api_require(call, tenant, EAGLE_ROLE_OWNER, what, err) < 0 || eagle_api_body(call, &body, err) < 0 ||
-        check_keys(body, keys, err) < 0)
+        eagle_api_check_keys(body, keys, err) < 0)
         goto out;
     role = json_string_value(json_object_get(body, "role"));
     if (eagle_role_parse(role) < 0) {

@@ -11,6 +11,7 @@
 
 #include "catalog/catalog.h"
 #include "controllers/context.h"
+#include "controllers/health.h"
 #include "controllers/reconcile.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -33,7 +34,8 @@ static struct {
     char *data_dir;
 } dp = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
-static int engine_of(struct eagle_worker *w, const char *cluster, struct eagle_engine **eng, struct eagle_err *err)
+static int engine_of(struct eagle_worker *w, const char *cluster, struct eagle_engine **eng,
+                     struct eagle_err *err)
 {
     json_t *row;
     if (eagle_store_cluster_get(w->store, cluster, &row, err) < 0)
@@ -52,7 +54,8 @@ static int set_replicas(struct eagle_engine *eng, const char *id, int replicas, 
             return -1;
         json_t *spec = json_deep_copy(json_object_get(svc, "Spec"));
         json_t *rep = json_object_get(json_object_get(spec, "Mode"), "Replicated");
-        uint64_t version = (uint64_t)json_integer_value(json_object_get(json_object_get(svc, "Version"), "Index"));
+        uint64_t version =
+            (uint64_t)json_integer_value(json_object_get(json_object_get(svc, "Version"), "Index"));
         int have = (int)json_integer_value(json_object_get(rep, "Replicas"));
         json_decref(svc);
         if (!rep || have == replicas) {
@@ -101,8 +104,9 @@ static int canary_delete(struct eagle_engine *eng, const char *service, struct e
 
     if (canary_find(eng, service, &list, err) < 0)
         return -1;
-    json_array_foreach(list, i, s) if (eagle_engine_service_delete(eng, json_string_value(json_object_get(s, "ID")),
-                                                                   err) < 0) rc = -1;
+    json_array_foreach(list, i, s) if (eagle_engine_service_delete(
+                                           eng, json_string_value(json_object_get(s, "ID")), err) < 0) rc =
+        -1;
     json_decref(list);
     return rc;
 }
@@ -120,7 +124,8 @@ static int canary_scale(struct eagle_worker *w, struct eagle_engine *eng, const 
     if (canary_find(eng, service, &list, err) < 0)
         return -1;
     if (json_array_size(list) > 0) {
-        rc = set_replicas(eng, json_string_value(json_object_get(json_array_get(list, 0), "ID")), replicas, err);
+        rc = set_replicas(eng, json_string_value(json_object_get(json_array_get(list, 0), "ID")), replicas,
+                          err);
         json_decref(list);
         return rc;
     }
@@ -130,12 +135,14 @@ static int canary_scale(struct eagle_worker *w, struct eagle_engine *eng, const 
     free(spec.name);
     spec.name = xasprintf("%.50s-canary", service);
     spec.replicas = replicas;
-    snprintf(rev, sizeof(rev), "%lld", (long long)json_integer_value(json_object_get(rel, "from_revision")) + 1);
-    labels = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "eagle.canary-of", service, "eagle.release",
-                       json_string_value(json_object_get(rel, "id")), "eagle.cluster", spec.cluster, "eagle.revision",
-                       rev, "eagle.canary", "true", "eagle.instance", eagle_daemon_instance());
-    engine_spec = eagle_service_engine_spec(w, eng, json_string_value(json_object_get(rel, "tenant")), &spec, labels,
-                                            err);
+    snprintf(rev, sizeof(rev), "%lld",
+             (long long)json_integer_value(json_object_get(rel, "from_revision")) + 1);
+    labels =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "eagle.canary-of", service, "eagle.release",
+                  json_string_value(json_object_get(rel, "id")), "eagle.cluster", spec.cluster,
+                  "eagle.revision", rev, "eagle.canary", "true", "eagle.instance", eagle_daemon_instance());
+    engine_spec = eagle_service_engine_spec(w, eng, json_string_value(json_object_get(rel, "tenant")), &spec,
+                                            labels, err);
     if (!engine_spec || eagle_engine_service_create(eng, engine_spec, &id, err) < 0)
         goto out;
     rc = 0;
@@ -155,9 +162,9 @@ static int is_failed(const char *state)
 }
 
 /* Count the new revision's tasks (ready, failed) and the others still running.
- * With a health check, a task counts as ready once checked healthy — on the
- * node whose engine Eagle talks to over its unix socket, the only node checked
- * so far; on other nodes a running task counts as ready. */
+ * With a health check, a task counts as ready once checked healthy — on
+ * eagled's own node, or on a node whose eagle-agent is alive; on a node with
+ * no agent a running task counts as ready (nothing can check it there). */
 static int observe(struct eagle_engine *eng, const json_t *rel, const json_t *svc, int checked,
                    const char *local_node, struct eagle_release_view *v, struct eagle_err *err)
 {
@@ -197,11 +204,15 @@ static int observe(struct eagle_engine *eng, const json_t *rel, const json_t *sv
             eagle_catalog_get_health(json_string_value(json_object_get(tk, "ID")), health, sizeof(health));
             int running = state && !strcmp(state, "running") && desired && !strcmp(desired, "running");
             const char *node = json_string_value(json_object_get(tk, "NodeID"));
-            int local = local_node && node && !strcmp(local_node, node);
+            /* checked here, or by the agent of its node */
+            int watched =
+                checked && node &&
+                ((local_node && !strcmp(local_node, node)) ||
+                 eagle_health_node_checked(json_string_value(json_object_get(svc, "cluster")), node));
             if (is_new) {
                 if (is_failed(state) || (running && !strcmp(health, "unhealthy")))
                     v->new_failed++;
-                else if (running && (checked && local ? !strcmp(health, "healthy") : 1))
+                else if (running && (watched ? !strcmp(health, "healthy") : 1))
                     v->new_ready++;
             } else if (running) {
                 v->old_running++;
@@ -276,8 +287,9 @@ static int record_revert(struct eagle_worker *w, const json_t *rel, const json_t
     snprintf(reason, sizeof(reason), "rollback of release %s", json_string_value(json_object_get(rel, "id")));
     if (eagle_store_begin(w->store, err) < 0)
         goto out;
-    if (eagle_store_service_new_revision(w->store, service, cur, json_string_value(json_object_get(old, "spec")),
-                                         reason, "eagle", err) < 0 ||
+    if (eagle_store_service_new_revision(w->store, service, cur,
+                                         json_string_value(json_object_get(old, "spec")), reason, "eagle",
+                                         err) < 0 ||
         eagle_store_commit(w->store, err) < 0) {
         eagle_store_rollback(w->store);
         goto out;
@@ -316,8 +328,8 @@ static void fail_release(struct eagle_worker *w, const json_t *rel, const char *
     struct eagle_release_decision d = {.state = REL_FAILED};
     struct eagle_err err;
     snprintf(d.message, sizeof(d.message), "%s", why);
-    if (eagle_store_release_update(w->store, json_string_value(json_object_get(rel, "id")), "failed", 0, 0, 0, 0, "{}",
-                                   why, &err) == 0)
+    if (eagle_store_release_update(w->store, json_string_value(json_object_get(rel, "id")), "failed", 0, 0, 0,
+                                   0, "{}", why, &err) == 0)
         release_event(w->store, rel, &d);
 }
 
@@ -347,7 +359,8 @@ static void tick_release(struct eagle_worker *w, const json_t *rel)
     }
     if (engine_of(w, json_string_value(json_object_get(svc, "cluster")), &eng, &err) < 0)
         goto out;
-    v.state = (enum eagle_release_state)eagle_release_state_parse(json_string_value(json_object_get(rel, "state")));
+    v.state =
+        (enum eagle_release_state)eagle_release_state_parse(json_string_value(json_object_get(rel, "state")));
     v.step = (int)json_integer_value(json_object_get(rel, "step"));
     v.now_ms = eagle_now_ms();
     v.step_started_ms = json_integer_value(json_object_get(rel, "step_started_ms"));
@@ -360,8 +373,8 @@ static void tick_release(struct eagle_worker *w, const json_t *rel)
     if (v.state == REL_RUNNING || v.state == REL_WAITING_PROMOTION) {
         json_t *cluster = NULL, *info = NULL;
         const char *local = NULL;
-        if (eagle_store_cluster_get(w->store, json_string_value(json_object_get(svc, "cluster")), &cluster, &err) ==
-                0 &&
+        if (eagle_store_cluster_get(w->store, json_string_value(json_object_get(svc, "cluster")), &cluster,
+                                    &err) == 0 &&
             strncmp(json_string_value(json_object_get(cluster, "endpoint")) ?: "", "unix://", 7) == 0 &&
             eagle_engine_info(eng, &info, &err) == 0)
             local = json_string_value(json_object_get(json_object_get(info, "Swarm"), "NodeID"));
@@ -383,10 +396,12 @@ static void tick_release(struct eagle_worker *w, const json_t *rel)
     char progress[160];
     snprintf(progress, sizeof(progress),
              "{\"steps_done\":%d,\"steps_total\":%d,\"tasks_healthy\":%d,\"tasks_total\":%d}",
-             d.state == REL_SUCCEEDED ? (plan.canary ? plan.n_steps : 1) : d.step, plan.canary ? plan.n_steps : 1,
-             d.state == REL_SUCCEEDED ? v.total : v.new_ready, d.state == REL_SUCCEEDED ? v.total : want);
+             d.state == REL_SUCCEEDED ? (plan.canary ? plan.n_steps : 1) : d.step,
+             plan.canary ? plan.n_steps : 1, d.state == REL_SUCCEEDED ? v.total : v.new_ready,
+             d.state == REL_SUCCEEDED ? v.total : want);
     int changed = d.state != v.state || d.step != v.step;
-    int64_t to_rev = d.actions & REL_ACT_RECORD_NEW ? to : json_integer_value(json_object_get(rel, "to_revision"));
+    int64_t to_rev =
+        d.actions & REL_ACT_RECORD_NEW ? to : json_integer_value(json_object_get(rel, "to_revision"));
     if (eagle_store_release_update(w->store, id, eagle_release_state_name(d.state), d.step, d.step_started_ms,
                                    d.healthy_since_ms, to_rev, progress,
                                    changed ? d.message : json_string_value(json_object_get(rel, "message")),
@@ -395,8 +410,8 @@ static void tick_release(struct eagle_worker *w, const json_t *rel)
         goto out;
     }
     if (changed) {
-        log_info("deploy", "release '%s' of '%s': %s → %s (%s)", id, service, eagle_release_state_name(v.state),
-                 eagle_release_state_name(d.state), d.message);
+        log_info("deploy", "release '%s' of '%s': %s → %s (%s)", id, service,
+                 eagle_release_state_name(v.state), eagle_release_state_name(d.state), d.message);
         release_event(w->store, rel, &d);
     }
 out:
@@ -436,7 +451,8 @@ static void sweep_orphans(struct eagle_worker *w)
             }
             if (!active) {
                 log_info("deploy", "removing canary group '%s' (release %s is over)",
-                         json_string_value(json_object_get(json_object_get(s, "Spec"), "Name")), rel ? rel : "?");
+                         json_string_value(json_object_get(json_object_get(s, "Spec"), "Name")),
+                         rel ? rel : "?");
                 eagle_engine_service_delete(eng, json_string_value(json_object_get(s, "ID")), &err);
             }
         }

@@ -80,6 +80,10 @@ static const char *migrations[] = {
     "CREATE INDEX releases_service ON releases(service, created_at);"
     "CREATE UNIQUE INDEX releases_active ON releases(service)"
     "  WHERE state NOT IN ('succeeded', 'rolled_back', 'aborted', 'failed');",
+    /* 6: eagle-agent installations, one per cluster */
+    "CREATE TABLE agents (cluster TEXT PRIMARY KEY REFERENCES clusters(name), token_hash TEXT NOT NULL,"
+    "  image TEXT NOT NULL, url TEXT NOT NULL, engine_socket TEXT NOT NULL, proc TEXT NOT NULL,"
+    "  service_id TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, created_by TEXT NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -59,12 +59,12 @@ def _keep(env):
 
 @pytest.fixture(scope="session")
 def eagle_build(cluster_env):
-    """A copy of eagled and eaglectl taken when the session starts, so a rebuild
+    """A copy of eagled, eaglectl and eagle-agent taken when the session starts, so a rebuild
     running alongside the suite cannot pull the binaries from under it."""
     src = os.environ.get("EAGLE_BUILD") or os.path.join(eaglelib.REPO, "build")
     dst = os.path.join(cluster_env.tmp, "bin")
     os.makedirs(dst, exist_ok=True)
-    for name in ("eagled", "eaglectl"):
+    for name in ("eagled", "eaglectl", "eagle-agent"):
         if os.path.exists(os.path.join(src, name)):
             shutil.copy2(os.path.join(src, name), os.path.join(dst, name))
     return dst
@@ -92,7 +92,7 @@ def eagle(cluster_env, eagle_build, request):
     _engines_alive(cluster_env)
     # A test starts from an engine without Eagle's services (a previous test's
     # leftovers would otherwise be adopted or collide with names).
-    leftovers = cluster_env.engine_services("eagle.service")
+    leftovers = cluster_env.engine_services("eagle.service") + cluster_env.engine_services("eagle.agent")
     for s in leftovers:
         cluster_env.docker("service", "rm", s["ID"])
     daemon = Eagle(cluster_env, build=eagle_build)

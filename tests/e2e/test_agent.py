@@ -1,0 +1,218 @@
+"""eagle-agent, end to end: installed by eagled as a global Swarm service on the
+worker node (the manager is eagled's own node, checked in-process), it checks the
+worker's tasks inside their network namespaces and replaces the unhealthy ones
+(src/agent/agent.c, src/api/agents.c, src/controllers/health.c).
+
+The agent reaches eagled through a relay inside the worker's network namespace
+(127.0.0.1:P there → eagled here), as an agent on a real node reaches eagled's
+address. Its image is built FROM scratch out of the eagle-agent binary under test
+(scripts/agent-image.sh) and pushed to the test registry, from which the worker pulls.
+"""
+import glob
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from eaglelib import REPO, Relay, assert_error, free_port, wait_until
+from test_releases import canary_body, discovery, events, start_release, wait_event
+
+ON_WORKER = {"constraints": ["node.role==worker"]}
+CHECK = {"type": "http", "port": 8080, "path": "/", "interval": "500ms", "timeout": "300ms",
+         "unhealthy_threshold": 2}
+
+
+@pytest.fixture(scope="session")
+def agent_image(cluster_env, eagle_build):
+    """The agent image, built from the eagle-agent under test and pushed to the registry."""
+    env = cluster_env
+    binary = os.path.join(eagle_build, "eagle-agent")
+    assert os.access(binary, os.X_OK), "no eagle-agent in %s (run make)" % eagle_build
+    tag = env.image("eagle-agent:test")
+    cp = subprocess.run([os.path.join(REPO, "scripts", "agent-image.sh"), tag, binary],
+                        env=dict(os.environ, DOCKER_HOST="unix://" + env.sock),
+                        capture_output=True, text=True, timeout=300)
+    assert cp.returncode == 0, cp.stderr
+    env.docker("push", "-q", tag, check=True, timeout=300)
+    return tag
+
+
+@pytest.fixture
+def agent(eagle, cluster_env, agent_image):
+    """eagle-agent installed on the cluster ("local"), reaching this eagled; removed after."""
+    env = cluster_env
+    port = free_port()
+    relay = Relay(env.tmp, env.worker.netns, port, "127.0.0.1", eagle.port)
+    body = {"image": agent_image, "url": "http://127.0.0.1:%d" % port, "engine_socket": env.worker_sock}
+    r = eagle.api("PUT", "/v1/clusters/local/agent", json=body)
+    assert r.status_code == 200, r.text
+    try:
+        yield r.json()
+    finally:
+        eagle.api("DELETE", "/v1/clusters/local/agent")
+        for s in env.engine_services("eagle.agent"):
+            env.docker("service", "rm", s["ID"])
+        relay.stop()
+
+
+def agents_seen(eagle):
+    r = eagle.api("GET", "/v1/clusters/local/agent")
+    return r.json()["agents"] if r.status_code == 200 else []
+
+
+def live_agent(eagle, env, timeout=90):
+    return wait_until(lambda: [a for a in agents_seen(eagle)
+                               if a["node"] == env.worker.node_id and not a["stale"]],
+                      timeout=timeout, what="the worker's agent syncing with eagled")[0]
+
+
+def create(eagle, env, name, check=CHECK, replicas=1):
+    s = {"name": name, "image": env.image("web:1"), "replicas": replicas, "placement": ON_WORKER,
+         "health_check": dict(check)}
+    r = eagle.api("POST", "/v1/services", json=s)
+    assert r.status_code == 201, r.text
+
+
+def instances(eagle, name):
+    return (discovery(eagle, name) or {}).get("instances", [])
+
+
+def test_agent_checks_and_replaces_tasks_on_the_worker(eagle, cluster_env, agent):
+    env = cluster_env
+    assert agent["cluster"] == "local" and agent["service_id"] and "token_hash" not in agent, agent
+
+    # The engine runs it as a global service on the worker only, token in a secret.
+    svc = env.engine_services("eagle.agent")
+    assert len(svc) == 1 and svc[0]["Spec"]["Mode"] == {"Global": {}}, svc
+    cs = svc[0]["Spec"]["TaskTemplate"]["ContainerSpec"]
+    assert cs["Secrets"][0]["File"]["Name"] == "eagle-agent-token", cs
+    assert not [e for e in cs.get("Env", []) if "TOKEN=" in e], cs  # no token in the spec
+    seen = live_agent(eagle, env)
+    assert seen["hostname"] == "eagle-e2e-worker" and seen["version"], seen
+
+    create(eagle, env, "fine")
+    create(eagle, env, "sick", check=dict(CHECK, path="/missing"))
+    sick_id = env.the_service_of("sick")["ID"]
+
+    # The worker's healthy task: "healthy" in discovery, with the check's reason.
+    def fine_healthy():
+        insts = instances(eagle, "fine")
+        return insts if len(insts) == 1 and insts[0]["health"] == "healthy" else None
+    inst = wait_until(fine_healthy, timeout=90, what="fine's task on the worker healthy in discovery")[0]
+    assert inst["node_id"] == env.worker.node_id and inst["healthy"] is True, inst
+    assert "200" in inst["health_reason"], inst
+
+    # The sick one: unhealthy, then killed by the agent (SIGKILL: 137) and replaced.
+    def killed_and_replaced():
+        tasks = env.engine_tasks(sick_id, desired=None)
+        dead = [t for t in tasks if t["Status"]["State"] == "failed" and
+                t["Status"].get("ContainerStatus", {}).get("ExitCode") == 137]
+        fresh = [t for t in tasks if t not in dead and t["DesiredState"] == "running"]
+        return (dead, fresh) if dead and fresh else None
+    dead, _ = wait_until(killed_and_replaced, timeout=90, what="sick's task killed by the agent and replaced")
+    assert all(t["NodeID"] == env.worker.node_id for t in dead), dead
+    ev = wait_event(eagle, "type=health&service=sick", lambda e: e["action"] == "unhealthy",
+                    what="a health event 'unhealthy' for sick")
+    assert "404" in ev[0]["reason"], ev[0]
+    wait_event(eagle, "type=health&service=sick", lambda e: e["action"] == "replaced",
+               what="a health event 'replaced' for sick")
+    # the healthy one was left alone
+    assert len(env.engine_tasks(env.the_service_of("fine")["ID"], desired=None)) == 1
+    assert not [e for e in events(eagle, "type=health&service=fine") if e["action"] != "healthy"]
+
+    # The agent's own account of its node.
+    seen = live_agent(eagle, env)
+    assert seen["targets"] >= 2 and seen["healthy"] >= 1, seen
+
+    # eagled killed and restarted: the agent carries on, health comes back.
+    eagle.restart(kill9=True)
+    live_agent(eagle, env)
+    wait_until(fine_healthy, timeout=60, what="fine healthy again after eagled's restart")
+
+    # Removed: no service or secret left, and its tasks' health is unknown again.
+    r = eagle.api("DELETE", "/v1/clusters/local/agent")
+    assert r.status_code == 204, r.text
+    assert env.engine_services("eagle.agent") == []
+    status, secrets_left = env.api("GET", "/secrets")
+    assert status == 200 and not [s for s in secrets_left if "eagle.agent" in s["Spec"].get("Labels", {})]
+    wait_until(lambda: instances(eagle, "fine") and instances(eagle, "fine")[0]["health"] == "unknown",
+               timeout=30, what="fine's health unknown once its agent is gone")
+    assert_error(eagle.api("GET", "/v1/clusters/local/agent"), 404, "not_found")
+
+
+def test_failing_canary_on_the_worker_rolls_back(eagle, cluster_env, agent):
+    """Releases gate on the agent's results: a canary on the worker that never gets
+    healthy rolls back by itself (without an agent it would count as ready)."""
+    env = cluster_env
+    live_agent(eagle, env)
+    create(eagle, env, "web", replicas=2)
+    wait_until(lambda: len([i for i in instances(eagle, "web") if i["health"] == "healthy"]) == 2,
+               timeout=90, what="web's two tasks on the worker healthy")
+    bad = {"name": "web", "image": env.image("web:2"), "replicas": 2, "placement": ON_WORKER,
+           "health_check": dict(CHECK, path="/missing")}
+    rid = start_release(eagle, "web", canary_body(spec_=bad, steps=[1], min_healthy="2s", deadline="20s"))["id"]
+    rel = wait_until(lambda: (lambda r: r if r["state"] in ("rolled_back", "failed") else None)(
+        eagle.ok("GET", "/v1/releases/" + rid)), timeout=120, what="the release rolled back")
+    assert rel["state"] == "rolled_back", rel
+    assert eagle.ok("GET", "/v1/services/web")["revision"] == 1
+
+
+def test_agent_install_input_and_sync_auth(eagle, cluster_env):
+    env = cluster_env
+    good = {"image": env.image("eagle-agent:test"), "url": "http://127.0.0.1:1"}
+    for body, field in [({"url": good["url"]}, "image"),
+                        ({"image": good["image"]}, "url"),
+                        (dict(good, url="ftp://x"), "url"),
+                        (dict(good, image="a b"), "image"),
+                        (dict(good, engine_socket="relative/path"), "engine_socket"),
+                        (dict(good, proc="/x/../etc"), "proc"),
+                        (dict(good, all_nodes="yes"), "all_nodes"),
+                        (dict(good, colour="red"), "colour")]:
+        assert_error(eagle.api("PUT", "/v1/clusters/local/agent", json=body), 400, "invalid_argument", field)
+    assert_error(eagle.api("PUT", "/v1/clusters/nowhere/agent", json=good), 404, "not_found")
+    # nothing was made by the refused calls
+    assert env.engine_services("eagle.agent") == []
+    assert_error(eagle.api("GET", "/v1/clusters/local/agent"), 404, "not_found")
+
+    # Only platform admins install agents.
+    eagle.ok("POST", "/v1/users", json={"username": "dev1", "password": "a-long-password-1"})
+    r = eagle.api("POST", "/v1/auth/login", json={"username": "dev1", "password": "a-long-password-1"}, token=None)
+    assert_error(eagle.api("PUT", "/v1/clusters/local/agent", json=good, token=r.json()["token"]), 403, "forbidden")
+
+    # The sync call wants the cluster's agent token, nothing else.
+    sync = {"cluster": "local", "node": "n1", "results": []}
+    assert_error(eagle.api("POST", "/v1/agent/sync", json=sync, token=None), 401, "unauthenticated")
+    assert_error(eagle.api("POST", "/v1/agent/sync", json=sync), 401, "unauthenticated")  # a user's token
+    assert_error(eagle.api("POST", "/v1/agent/sync", json=sync, token="0" * 64), 401, "unauthenticated")
+
+
+def test_sync_with_the_real_token_validates_its_body(eagle, cluster_env, agent):
+    """The agent's token (read from the secret file the worker's engine mounted) is
+    accepted; a malformed body is refused with the field named, and a target that is
+    not the node's is ignored."""
+    env = cluster_env
+    live_agent(eagle, env)
+    files = glob.glob(os.path.join(env.worker.dir, "data", "containers", "*", "mounts", "secrets", "*"))
+    assert files, "no secret file under the worker's data root"
+    token = open(files[0]).read().strip()
+    assert len(token) == 64
+    ok = eagle.api("POST", "/v1/agent/sync", token=token,
+                   json={"cluster": "local", "node": "nodex", "results": [
+                       {"task": "not-a-target", "health": "unhealthy", "reason": "made up"}]})
+    assert ok.status_code == 200, ok.text
+    assert ok.json() == {"interval_ms": 1000, "targets": [], "kill": []}, ok.json()
+    for body, field in [({"cluster": "local"}, "node"),
+                        ({"cluster": "local", "node": "a/b"}, "node"),
+                        ({"cluster": "local", "node": "n", "results": {}}, "results"),
+                        ({"cluster": "local", "node": "n", "results": [{"task": "t", "health": "fine"}]},
+                         "results[0]"),
+                        ({"cluster": "local", "node": "n", "killed": [{}]}, "killed[0]"),
+                        ({"cluster": "local", "node": "n", "extra": 1}, "extra"),
+                        ({"node": "n"}, "cluster")]:
+        assert_error(eagle.api("POST", "/v1/agent/sync", json=body, token=token), 400, "invalid_argument", field)
+    # a made-up result did not reach any event
+    assert not [e for e in events(eagle, "type=health") if e.get("task") == "not-a-target"]
+    # the cluster cannot be deleted while it runs the agent
+    assert_error(eagle.api("DELETE", "/v1/clusters/local"), 409, "conflict")
