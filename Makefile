@@ -92,10 +92,12 @@ asan-e2e: asan
 
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-build-fuzz/%: tests/fuzz/%.c $(CORE_SRC)
+# A target's modules beyond src/core and src/model: FUZZ_EXTRA_<target>.
+FUZZ_EXTRA_fuzz_agent := src/health/wire.c src/health/checker.c
+build-fuzz/%: tests/fuzz/%.c $(CORE_SRC) $$(FUZZ_EXTRA_$$*)
 	@mkdir -p build-fuzz
 	clang -std=gnu11 -g -O1 -Isrc -DH2O_USE_EPOLL=1 -DEAGLE_VERSION='"fuzz"' $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(CORE_SRC) $(PKG_LIBS)
+		-o $@ $< $(CORE_SRC) $(FUZZ_EXTRA_$*) $(PKG_LIBS) -lpthread
 
 fuzz: $(FUZZ_BIN)
 

@@ -25,6 +25,10 @@ static const char cluster_usage[] =
     "  add NAME --endpoint E [--datacenter DC] [--tls-ca F --tls-cert F --tls-key F]\n"
     "                    register a swarm manager's engine\n"
     "  rm NAME           remove a cluster (it must have no services left)\n"
+    "  agent install NAME --image IMG --url URL [--engine-socket P] [--proc P] [--all-nodes]\n"
+    "                    run eagle-agent on the cluster's nodes (health checks there)\n"
+    "  agent show NAME   how the agent was installed, and every node's agent\n"
+    "  agent rm NAME     remove the agent\n"
     "\n"
     "Run 'eaglectl cluster COMMAND --help' for more.\n";
 
@@ -315,12 +319,179 @@ static int cluster_rm(struct ctl *ctl, int argc, char **argv)
     return rc == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
 }
 
+static const char agent_usage[] =
+    "Usage: eaglectl cluster agent COMMAND NAME\n"
+    "\n"
+    "eagle-agent checks the health of the tasks on the nodes other than eagled's own.\n"
+    "\n"
+    "Commands:\n"
+    "  install NAME --image IMG --url URL [--engine-socket P] [--proc P] [--all-nodes]\n"
+    "  show NAME\n"
+    "  rm NAME\n";
+
+static const char agent_install_usage[] =
+    "Usage: eaglectl cluster agent install NAME --image IMG --url URL [--engine-socket P] [--proc P] "
+    "[--all-nodes]\n"
+    "\n"
+    "Run eagle-agent on every node of cluster NAME as a global Swarm service, with a new token in a Swarm\n"
+    "secret. Installing again replaces it (and its token). Build the image with scripts/agent-image.sh.\n"
+    "\n"
+    "Options:\n"
+    "  --image IMG          the eagle-agent image, pullable by every node\n"
+    "  --url URL            the address at which the nodes reach eagled (http://10.0.0.1:8420)\n"
+    "  --engine-socket P    the engine's socket on the nodes [/var/run/docker.sock]\n"
+    "  --proc P             the host's /proc on the nodes [/proc]\n"
+    "  --all-nodes          also on eagled's own node (which eagled otherwise checks itself)\n";
+
+static const char agent_show_usage[] =
+    "Usage: eaglectl cluster agent show NAME\n"
+    "\n"
+    "How the agent was installed, then one line per node whose agent synced:\n"
+    "NODE HOSTNAME VERSION LAST SEEN STATE TARGETS HEALTHY UNHEALTHY UNKNOWN.\n";
+
+static const char agent_rm_usage[] = "Usage: eaglectl cluster agent rm NAME\n"
+                                     "\n"
+                                     "Remove eagle-agent from the cluster (its service and its secret).\n";
+
+static int agent_install(struct ctl *ctl, int argc, char **argv)
+{
+    const char *image = NULL, *url = NULL, *sock = NULL, *proc = NULL;
+    bool all = false;
+    struct ctl_opt opts[] = {
+        {"image", 0, CTL_OPT_STR, &image},        {"url", 0, CTL_OPT_STR, &url},
+        {"engine-socket", 0, CTL_OPT_STR, &sock}, {"proc", 0, CTL_OPT_STR, &proc},
+        {"all-nodes", 0, CTL_OPT_BOOL, &all},     {NULL, 0, 0, NULL},
+    };
+    struct ctl_http_reply reply;
+    struct ctl_args args;
+    json_t *body = NULL;
+    char *path = NULL;
+    int rc;
+
+    if ((rc = ctl_args_parse(ctl, argc, argv, opts, agent_install_usage, 1, 1, false, &args)) != CTL_CONTINUE)
+        return rc;
+    if (!image || !url) {
+        rc = ctl_usage_error(agent_install_usage, "--image and --url are required");
+        goto out;
+    }
+    body = json_pack("{s:s, s:s, s:s?, s:s?, s:b}", "image", image, "url", url, "engine_socket", sock, "proc",
+                     proc, "all_nodes", all);
+    if (!body) {
+        rc = ctl_usage_error(agent_install_usage, "arguments must be valid UTF-8");
+        goto out;
+    }
+    path = cluster_path(args.pos[0], "/agent");
+    rc = CTL_EXIT_FAIL;
+    if (ctl_call(ctl, "PUT", path, body, &reply) < 0)
+        goto out;
+    if (ctl->output == CTL_OUTPUT_JSON)
+        ctl_print_reply(&reply);
+    else
+        printf("eagle-agent %s installed on cluster '%s' (service %.12s); its agents reach eagled at %s\n",
+               ctl_jstr(reply.json, "image"), args.pos[0], ctl_jstr(reply.json, "service_id"),
+               ctl_jstr(reply.json, "url"));
+    ctl_http_reply_release(&reply);
+    rc = CTL_EXIT_OK;
+out:
+    json_decref(body);
+    free(path);
+    ctl_args_release(&args);
+    return rc;
+}
+
+static int agent_show(struct ctl *ctl, int argc, char **argv)
+{
+    static const char *const headers[] = {"NODE",    "HOSTNAME", "VERSION",   "LAST SEEN", "STATE",
+                                          "TARGETS", "HEALTHY",  "UNHEALTHY", "UNKNOWN",   NULL};
+    struct ctl_http_reply reply;
+    struct ctl_table table;
+    struct ctl_args args;
+    char *path;
+    size_t i;
+    json_t *a;
+    int rc;
+
+    if ((rc = parse_simple(ctl, argc, argv, agent_show_usage, 1, &args)) != CTL_CONTINUE)
+        return rc;
+    path = cluster_path(args.pos[0], "/agent");
+    ctl_args_release(&args);
+    rc = ctl_call(ctl, "GET", path, NULL, &reply);
+    free(path);
+    if (rc < 0)
+        return CTL_EXIT_FAIL;
+    if (ctl->output == CTL_OUTPUT_JSON) {
+        ctl_print_reply(&reply);
+        ctl_http_reply_release(&reply);
+        return CTL_EXIT_OK;
+    }
+    json_t *agents = json_incref(ctl_jget(reply.json, "agents"));
+    json_object_del(reply.json, "agents");
+    ctl_kv_object(reply.json);
+    printf("\n");
+    ctl_table_init(&table, headers);
+    json_array_foreach(agents, i, a)
+    {
+        char n[4][24];
+        snprintf(n[0], sizeof(n[0]), "%lld", (long long)ctl_jint(a, "targets", 0));
+        snprintf(n[1], sizeof(n[1]), "%lld", (long long)ctl_jint(a, "healthy", 0));
+        snprintf(n[2], sizeof(n[2]), "%lld", (long long)ctl_jint(a, "unhealthy", 0));
+        snprintf(n[3], sizeof(n[3]), "%lld", (long long)ctl_jint(a, "unknown", 0));
+        ctl_table_cell(&table, ctl_jstr(a, "node"));
+        ctl_table_cell(&table, ctl_jstr(a, "hostname"));
+        ctl_table_cell(&table, ctl_jstr(a, "version"));
+        ctl_table_cell(&table, ctl_jstr(a, "last_seen"));
+        ctl_table_cell(&table, json_is_true(ctl_jget(a, "stale")) ? "silent" : "syncing");
+        for (int k = 0; k < 4; k++)
+            ctl_table_cell(&table, n[k]);
+    }
+    ctl_table_print(&table, stdout);
+    if (json_array_size(agents) == 0)
+        printf("(no agent has synced yet: check 'docker service ps eagle-agent' on the cluster)\n");
+    ctl_table_release(&table);
+    json_decref(agents);
+    ctl_http_reply_release(&reply);
+    return CTL_EXIT_OK;
+}
+
+static int agent_rm(struct ctl *ctl, int argc, char **argv)
+{
+    struct ctl_http_reply reply;
+    struct ctl_args args;
+    char *path;
+    int rc;
+
+    if ((rc = parse_simple(ctl, argc, argv, agent_rm_usage, 1, &args)) != CTL_CONTINUE)
+        return rc;
+    path = cluster_path(args.pos[0], "/agent");
+    rc = ctl_call(ctl, "DELETE", path, NULL, &reply);
+    free(path);
+    if (rc == 0) {
+        if (ctl->output == CTL_OUTPUT_JSON)
+            ctl_print_reply(&reply);
+        else
+            printf("eagle-agent removed from cluster '%s'\n", args.pos[0]);
+        ctl_http_reply_release(&reply);
+    }
+    ctl_args_release(&args);
+    return rc == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+}
+
+static int cluster_agent(struct ctl *ctl, int argc, char **argv)
+{
+    static const struct ctl_subcommand subs[] = {
+        {"install", agent_install}, {"show", agent_show}, {"get", agent_show},
+        {"rm", agent_rm},           {"remove", agent_rm},
+    };
+
+    return ctl_args_dispatch(ctl, argc, argv, subs, sizeof(subs) / sizeof(subs[0]), agent_usage);
+}
+
 int ctl_cmd_cluster(struct ctl *ctl, int argc, char **argv)
 {
     static const struct ctl_subcommand subs[] = {
-        {"ls", cluster_ls},       {"list", cluster_ls},   {"get", cluster_get},    {"inspect", cluster_get},
-        {"nodes", cluster_nodes}, {"add", cluster_add},   {"create", cluster_add}, {"rm", cluster_rm},
-        {"remove", cluster_rm},   {"delete", cluster_rm},
+        {"ls", cluster_ls},       {"list", cluster_ls},   {"get", cluster_get},     {"inspect", cluster_get},
+        {"nodes", cluster_nodes}, {"add", cluster_add},   {"create", cluster_add},  {"rm", cluster_rm},
+        {"remove", cluster_rm},   {"delete", cluster_rm}, {"agent", cluster_agent},
     };
 
     return ctl_args_dispatch(ctl, argc, argv, subs, sizeof(subs) / sizeof(subs[0]), cluster_usage);

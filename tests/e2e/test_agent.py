@@ -91,6 +91,11 @@ def test_agent_checks_and_replaces_tasks_on_the_worker(eagle, cluster_env, agent
     assert not [e for e in cs.get("Env", []) if "TOKEN=" in e], cs  # no token in the spec
     seen = live_agent(eagle, env)
     assert seen["hostname"] == "eagle-e2e-worker" and seen["version"], seen
+    cp = eagle.ctl("cluster", "agent", "show", "local")
+    assert cp.returncode == 0, cp.stderr
+    assert "image: " + agent["image"] in cp.stdout, cp.stdout
+    line = [l for l in cp.stdout.splitlines() if l.startswith(env.worker.node_id)]
+    assert line and "eagle-e2e-worker" in line[0] and "syncing" in line[0], cp.stdout
 
     create(eagle, env, "fine")
     create(eagle, env, "sick", check=dict(CHECK, path="/missing"))
@@ -132,8 +137,8 @@ def test_agent_checks_and_replaces_tasks_on_the_worker(eagle, cluster_env, agent
     wait_until(fine_healthy, timeout=60, what="fine healthy again after eagled's restart")
 
     # Removed: no service or secret left, and its tasks' health is unknown again.
-    r = eagle.api("DELETE", "/v1/clusters/local/agent")
-    assert r.status_code == 204, r.text
+    cp = eagle.ctl("cluster", "agent", "rm", "local")
+    assert cp.returncode == 0 and "eagle-agent removed from cluster 'local'" in cp.stdout, cp.stdout + cp.stderr
     assert env.engine_services("eagle.agent") == []
     status, secrets_left = env.api("GET", "/secrets")
     assert status == 200 and not [s for s in secrets_left if "eagle.agent" in s["Spec"].get("Labels", {})]

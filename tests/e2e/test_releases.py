@@ -3,8 +3,8 @@ release API answers, what the engine runs at each step, what discovery and the e
 stream show (src/api/releases.c, src/model/release.c, src/controllers/deploy.c,
 src/controllers/health.c).
 
-Health checks run only for tasks on eagled's own node (the manager): every service
-here that needs them is placed there (node.role==manager).
+Every service here is placed on eagled's own node (node.role==manager), which eagled
+checks itself; tasks on the worker, checked by eagle-agent, are in test_agent.py.
 """
 import http.client
 import json
