@@ -245,7 +245,7 @@ int eagle_daemon_start(const struct eagle_config *cfg, struct eagle_err *err)
         return -1;
     if (eagle_watcher_start(cfg->data, cfg->catalog_interval_ms, err) < 0)
         return -1;
-    if (eagle_notify_start(cfg->data, err) < 0)
+    if (eagle_notify_start(cfg->data, cfg->callback_deny, err) < 0)
         return -1;
     if (eagle_deploy_start(cfg->data, err) < 0)
         return -1;

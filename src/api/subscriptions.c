@@ -203,6 +203,8 @@ int api_subscriptions_create(struct eagle_call *call, struct eagle_err *err)
     if (resolve_tenant(call, json_object_get(body, "tenant"), &tenant, err) < 0 ||
         read_types(call, json_object_get(body, "types"), types, sizeof(types), err) < 0)
         goto out;
+    if (!eagle_api_is_admin(call) && eagle_notify_url_allowed(url, err) < 0) /* after the role check */
+        goto out;
     if (eagle_store_subscription_list(st, tenant, &rows, err) < 0)
         goto out;
     if (json_array_size(rows) >= EAGLE_SUBSCRIPTIONS_MAX) {

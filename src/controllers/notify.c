@@ -24,6 +24,7 @@
 #include "controllers/notify.h"
 
 #include <curl/curl.h>
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/cidr.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "events/events.h"
@@ -56,6 +58,7 @@ struct flight {
     uint64_t event_id;
     int64_t attempt;
     char errbuf[CURL_ERROR_SIZE];
+    char blocked[160]; /* why the callback policy refused the address, "" when it did not */
     char snippet[SNIPPET_MAX + 1];
     size_t snippet_len;
 };
@@ -79,6 +82,7 @@ static struct {
     int stop, running, poked;
     CURLM *multi; /* published under the lock for eagle_notify_poke() */
     char *data_dir;
+    struct eagle_cidrs deny; /* set before the thread starts, read-only afterwards */
 } nt = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* The deliverer's own state: touched by its thread only. */
@@ -88,6 +92,25 @@ struct deliverer {
     struct sub **subs;
     size_t n_subs, cap_subs;
 };
+
+/* Every connection of a non-admin's subscription: refuse the addresses the
+ * policy denies (checked on the address the name resolved to, so a DNS name
+ * cannot smuggle in 127.0.0.1). */
+static curl_socket_t open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct flight *f = ud;
+    if (purpose == CURLSOCKTYPE_IPCXN && eagle_cidrs_match(&nt.deny, &a->addr)) {
+        char ip[INET6_ADDRSTRLEN] = "?";
+        if (a->family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&a->addr)->sin_addr, ip, sizeof(ip));
+        else if (a->family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&a->addr)->sin6_addr, ip, sizeof(ip));
+        snprintf(f->blocked, sizeof(f->blocked),
+                 "address %s is not allowed for callbacks by this Eagle's policy (callback-deny)", ip);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
 
 static int64_t mono_ms(void)
 {
@@ -103,6 +126,29 @@ int64_t eagle_notify_backoff_ms(int64_t failures)
     for (int64_t i = 1; i < failures && ms < BACKOFF_MAX_MS; i++)
         ms *= 2;
     return ms < BACKOFF_MAX_MS ? ms : BACKOFF_MAX_MS;
+}
+
+int eagle_notify_url_allowed(const char *url, struct eagle_err *err)
+{
+    CURLU *u = curl_url();
+    char *host = NULL;
+    int denied = 0;
+
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+        denied = eagle_cidrs_match_text(&nt.deny, host) == 1;
+    curl_url_cleanup(u);
+    if (denied) {
+        eagle_err_invalid(
+            err, "url",
+            "url's address %s is not allowed for callbacks by this Eagle's policy (callback-deny): "
+            "ask a platform admin",
+            host);
+        curl_free(host);
+        return -1;
+    }
+    curl_free(host);
+    return 0;
 }
 
 int eagle_notify_url_check(const char *url, struct eagle_err *err)
@@ -415,6 +461,10 @@ static void start(struct deliverer *d, struct sub *s, const struct eagle_event *
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_answer);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, f->errbuf);
+    if (!s->nodes) { /* made by a non-admin: the callback policy applies, at connect time */
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, f);
+    }
     curl_easy_setopt(c, CURLOPT_PRIVATE, s);
     if (curl_multi_add_handle(d->multi, c) != CURLM_OK) {
         log_error("notify", "subscription '%s': cannot start a request", s->id);
@@ -483,7 +533,10 @@ static void finish(struct deliverer *d, CURL *easy, CURLcode result)
     curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &us);
     ok = result == CURLE_OK && status >= 200 && status < 300;
     if (result != CURLE_OK)
-        snprintf(error, sizeof(error), "%s", f->errbuf[0] ? f->errbuf : curl_easy_strerror(result));
+        snprintf(error, sizeof(error), "%s",
+                 f->blocked[0]  ? f->blocked
+                 : f->errbuf[0] ? f->errbuf
+                                : curl_easy_strerror(result));
     else if (!ok)
         snprintf(error, sizeof(error), "HTTP %ld%s%s", status, f->snippet_len ? ": " : "", f->snippet);
     int64_t ms = (int64_t)(us / 1000);
@@ -615,8 +668,11 @@ static void *notify_main(void *arg)
     return NULL;
 }
 
-int eagle_notify_start(const char *data_dir, struct eagle_err *err)
+int eagle_notify_start(const char *data_dir, const char *callback_deny, struct eagle_err *err)
 {
+    eagle_cidrs_release(&nt.deny);
+    if (eagle_cidrs_parse(callback_deny, &nt.deny, err) < 0)
+        return -1;
     nt.stop = 0;
     nt.poked = 0;
     nt.data_dir = xstrdup(data_dir);

@@ -10,6 +10,10 @@
  *   a 2xx answer, so after a restart delivery resumes where it stood. A crash
  *   between the answer and that write re-sends one event (at-least-once):
  *   receivers de-duplicate with X-Eagle-Event-Id.
+ * - Fenced: a subscription made by a non-admin may not reach the address
+ *   ranges of the callback-deny option (loopback, link-local, ... by default),
+ *   checked on the resolved address of every connection; a refused attempt is
+ *   a failed delivery whose error says so. Redirects are not followed.
  * - Isolated: requests run concurrently on one libcurl multi handle (10 s
  *   timeout, 3 s to connect), so a dead or slow endpoint delays only its own
  *   subscription, never the others or the API.
@@ -32,7 +36,9 @@
 
 #define EAGLE_NOTIFY_URL_MAX 2048
 
-int eagle_notify_start(const char *data_dir, struct eagle_err *err);
+/* callback_deny: the address ranges (CIDR list) that subscriptions made by
+ * non-admins may not reach; checked on every connection's resolved address. */
+int eagle_notify_start(const char *data_dir, const char *callback_deny, struct eagle_err *err);
 void eagle_notify_stop(void);
 
 /* Subscriptions changed in the store (created, deleted, rewound): look now
@@ -42,6 +48,11 @@ void eagle_notify_poke(void);
 /* 0 when `url` is an http:// or https:// URL with a host, at most
  * EAGLE_NOTIFY_URL_MAX characters; else 400 invalid_argument, field "url". */
 int eagle_notify_url_check(const char *url, struct eagle_err *err);
+
+/* For a subscription by a non-admin: 400 (field "url") when the URL's host is
+ * a numeric address the callback policy denies. Names are checked when
+ * delivering (they may resolve anywhere). */
+int eagle_notify_url_allowed(const char *url, struct eagle_err *err);
 
 /* The wait before attempt `failures`+1, after `failures` (>= 1) failed ones:
  * 1 s, 2 s, 4 s, ... capped at 5 minutes. */

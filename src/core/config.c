@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cidr.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -43,6 +44,10 @@ static const struct option_row options[] = {
      "lifetime of a login session"},
     {"catalog-interval-ms", OPT_INT, "500", offsetof(struct eagle_config, catalog_interval_ms), 50, 60000,
      "how often the catalog re-reads every cluster's services, tasks and nodes"},
+    {"callback-deny", OPT_STRING, EAGLE_CALLBACK_DENY_DEFAULT, offsetof(struct eagle_config, callback_deny),
+     0, 0,
+     "address ranges that subscriptions made by non-admins may not call (comma-separated CIDRs; \"\" = "
+     "none)"},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -64,15 +69,22 @@ static int set(struct eagle_config *cfg, const struct option_row *o, const char 
         free(*p);
         *p = xstrdup(value);
         if (strcmp(o->name, "log-level") == 0 && eagle_log_parse_level(value) < 0)
-            return eagle_err_invalid(err, o->name, "%s: log-level must be debug, info, warn or error, not '%s'",
-                                     origin, value);
+            return eagle_err_invalid(
+                err, o->name, "%s: log-level must be debug, info, warn or error, not '%s'", origin, value);
+        if (strcmp(o->name, "callback-deny") == 0) {
+            struct eagle_cidrs l;
+            struct eagle_err e2;
+            if (eagle_cidrs_parse(value, &l, &e2) < 0)
+                return eagle_err_invalid(err, o->name, "%s: callback-deny: %s", origin, e2.msg);
+            eagle_cidrs_release(&l);
+        }
         return 0;
     }
     char *end;
     long v = strtol(value, &end, 10);
     if (!*value || *end || v < o->min || v > o->max)
-        return eagle_err_invalid(err, o->name, "%s: %s must be an integer in %d..%d, not '%s'", origin, o->name,
-                                 o->min, o->max, value);
+        return eagle_err_invalid(err, o->name, "%s: %s must be an integer in %d..%d, not '%s'", origin,
+                                 o->name, o->min, o->max, value);
     *(int *)field = (int)v;
     return 0;
 }

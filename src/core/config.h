@@ -12,17 +12,23 @@
 #include "core/err.h"
 
 struct eagle_config {
-    char *listen;       /* host:port of the HTTP API */
-    char *data;         /* directory holding the store and per-cluster files */
-    char *engine;       /* endpoint registered as cluster "local" on first start; NULL = none */
-    char *datacenter;   /* data centre of that cluster */
+    char *listen;     /* host:port of the HTTP API */
+    char *data;       /* directory holding the store and per-cluster files */
+    char *engine;     /* endpoint registered as cluster "local" on first start; NULL = none */
+    char *datacenter; /* data centre of that cluster */
     char *log_level;
-    int threads;        /* HTTP event loops; 0 = one per core */
-    int workers;        /* worker threads for store and engine calls */
-    int check_interval; /* seconds between cluster health checks and reconcile passes */
-    int session_hours;  /* lifetime of a login session token */
+    int threads;             /* HTTP event loops; 0 = one per core */
+    int workers;             /* worker threads for store and engine calls */
+    int check_interval;      /* seconds between cluster health checks and reconcile passes */
+    int session_hours;       /* lifetime of a login session token */
     int catalog_interval_ms; /* how often the watcher reads every cluster */
+    char *callback_deny;     /* CIDRs that non-admins' subscriptions may not reach */
 };
+
+/* Loopback, "this network", link-local (cloud metadata services live there) and
+ * multicast: where a tenant's callback must not make eagled send requests. */
+#define EAGLE_CALLBACK_DENY_DEFAULT                                                                          \
+    "127.0.0.0/8,0.0.0.0/8,169.254.0.0/16,224.0.0.0/4,255.255.255.255/32,::1/128,::/128,fe80::/10,ff00::/8"
 
 /* Fill `cfg` with defaults, then the file named by --config/EAGLE_CONFIG, then
  * EAGLE_* variables, then flags. Returns 1 when --help or --version was handled

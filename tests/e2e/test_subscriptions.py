@@ -359,9 +359,15 @@ def test_tenants_see_only_their_subscriptions_and_no_node_events(eagle):
         return r.json()["token"]
     dev, viewer, other = token("cb-dev"), token("cb-viewer"), token("cb-other")
 
-    r = eagle.api("POST", "/v1/subscriptions", json={"url": "http://127.0.0.1:9/", "types": ["node"]}, token=dev)
+    r = eagle.api("POST", "/v1/subscriptions", json={"url": "http://localhost:9/", "types": ["node"]}, token=dev)
     assert_error(r, 403, "forbidden", field="types")
-    r = eagle.api("POST", "/v1/subscriptions", json={"url": "http://127.0.0.1:9/"}, token=dev)
+    # a tenant's callback may not name loopback, link-local, ... addresses (callback-deny)
+    for url in ("http://127.0.0.1:9/", "http://127.8.9.10/", "http://[::1]:9/", "http://0.0.0.0:9/",
+                "http://169.254.169.254/latest/meta-data/", "http://[::ffff:127.0.0.1]:9/"):
+        err = assert_error(eagle.api("POST", "/v1/subscriptions", json={"url": url}, token=dev), 400,
+                           "invalid_argument", field="url")
+        assert "callback-deny" in err["message"], err
+    r = eagle.api("POST", "/v1/subscriptions", json={"url": "http://localhost:9/"}, token=dev)
     assert r.status_code == 201, r.text
     sub = r.json()
     assert sub["tenant"] == "cb-team" and sub["node_events"] is False and sub["created_by"] == "cb-dev"
@@ -379,3 +385,36 @@ def test_tenants_see_only_their_subscriptions_and_no_node_events(eagle):
     # a tenant's subscriptions go with it
     assert eagle.api("DELETE", "/v1/tenants/cb-team").status_code == 204
     assert_error(eagle.api("GET", "/v1/subscriptions/" + sub["id"]), 404, "not_found")
+
+
+def test_a_tenants_callback_cannot_reach_loopback_through_a_name(eagle):
+    """A name is checked where it resolves, at every connection: a developer's
+    subscription to http://localhost:PORT never reaches the receiver there, and says
+    why; the platform admin's subscription to the same receiver gets the event."""
+    eagle.ok("POST", "/v1/users", json={"username": "fence-dev", "password": "pw-fence-dev-123456"})
+    eagle.ok("POST", "/v1/tenants", json={"name": "fence"})
+    eagle.ok("PUT", "/v1/tenants/fence/members/fence-dev", json={"role": "developer"})
+    dev = eagle.api("POST", "/v1/auth/login", json={"username": "fence-dev", "password": "pw-fence-dev-123456"},
+                    token=None).json()["token"]
+    receiver = Receiver()
+    try:
+        r = eagle.api("POST", "/v1/subscriptions", token=dev,
+                      json={"url": "http://localhost:%d/hook" % receiver.port, "types": ["service"]})
+        assert r.status_code == 201, r.text
+        fenced = r.json()
+        admins = subscribe(eagle, receiver.url, tenant="fence", types=["service"])
+        eagle.ok("POST", "/v1/services", json={"name": "fence-web", "tenant": "fence",
+                                                "image": "eagle-test/none:1", "replicas": 0})
+        wait_until(lambda: [q for q in receiver.delivered()
+                            if q["headers"].get("X-Eagle-Subscription") == admins["id"]],
+                   timeout=30, what="the admin's subscription to deliver the service event")
+        state = wait_until(lambda: (lambda s: s if s["failures"] >= 1 else None)(sub_state(eagle, fenced["id"])),
+                           timeout=30, what="the developer's subscription to fail its first attempt")
+        assert "callback-deny" in state["last_error"], state
+        assert "127.0.0.1" in state["last_error"] or "::1" in state["last_error"], state
+        log = eagle.ok("GET", "/v1/subscriptions/%s/deliveries" % fenced["id"])["items"]
+        assert log and log[0]["status"] == 0 and "callback-deny" in log[0]["error"], log
+        assert not [q for q in receiver.all() if q["headers"].get("X-Eagle-Subscription") == fenced["id"]]
+    finally:
+        receiver.stop()
+        eagle.api("DELETE", "/v1/services/fence-web")

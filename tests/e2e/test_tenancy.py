@@ -258,6 +258,12 @@ EXPECT = {
     # `local` still has services: 409 for the admin
     ("DELETE", "/v1/clusters/{name}"): with_(PLATFORM_ADMIN, admin=409),
     ("GET", "/v1/clusters/{name}/nodes"): PLATFORM_ADMIN,
+    # no agent is installed here (404 for the admin); the admin's install body lacks its url (400)
+    ("GET", "/v1/clusters/{name}/agent"): with_(PLATFORM_ADMIN, admin=404),
+    ("PUT", "/v1/clusters/{name}/agent"): with_(PLATFORM_ADMIN, admin=400),
+    ("DELETE", "/v1/clusters/{name}/agent"): with_(PLATFORM_ADMIN, admin=404),
+    # no user's token: an agent's own token (tests/e2e/test_agent.py)
+    ("POST", "/v1/agent/sync"): PUBLIC,
     ("GET", "/v1/services"): TENANT_READ,  # asked with ?tenant=A
     ("POST", "/v1/services"): TENANT_WRITE,
     ("GET", "/v1/services/{name}"): TENANT_READ,
@@ -402,7 +408,7 @@ class Matrix:
             created(a, {"name": name, "tenant": "ta", "image": img, "replicas": 0})
         self.release_id = a.ok("POST", "/v1/services/a-rel/releases",
                                json={"strategy": "rolling", "image": env.image("web:2")}, status=201)["id"]
-        sub = {"url": "http://127.0.0.1:9/hook", "tenant": "ta", "types": ["service"]}
+        sub = {"url": "http://localhost:9/hook", "tenant": "ta", "types": ["service"]}
         s = a.ok("POST", "/v1/subscriptions", json=sub, status=201)
         self.sub_id, self.sub_cursor = s["id"], s["cursor"]
         self.sub_body = sub
@@ -456,8 +462,10 @@ class Matrix:
             req["after"] = ended
         elif route == ("POST", "/v1/clusters"):
             req["json"] = {"name": "Bad_Name", "datacenter": "dc1", "endpoint": "unix:///nonexistent.sock"}
-        elif route == ("DELETE", "/v1/clusters/{name}"):
+        elif route in (("DELETE", "/v1/clusters/{name}"), ("DELETE", "/v1/clusters/{name}/agent")):
             pass
+        elif route == ("PUT", "/v1/clusters/{name}/agent"):
+            req["json"] = {"image": self.env.image("eagle-agent:none")}
         elif route == ("GET", "/v1/services"):
             req["path"] += "?tenant=ta"
         elif route == ("POST", "/v1/services"):
