@@ -64,11 +64,7 @@ static const char add_usage[] =
 /* "/v1/clusters/<name><suffix>", the name escaped. */
 static char *cluster_path(const char *name, const char *suffix)
 {
-    char *esc = ctl_http_escape(name);
-    char *path = xasprintf("/v1/clusters/%s%s", esc, suffix);
-
-    free(esc);
-    return path;
+    return ctl_path("/v1/clusters/", name, suffix);
 }
 
 static int parse_simple(struct ctl *ctl, int argc, char **argv, const char *usage, size_t n_pos,
@@ -298,25 +294,7 @@ out:
 
 static int cluster_rm(struct ctl *ctl, int argc, char **argv)
 {
-    struct ctl_http_reply reply;
-    struct ctl_args args;
-    char *path;
-    int rc;
-
-    if ((rc = parse_simple(ctl, argc, argv, rm_usage, 1, &args)) != CTL_CONTINUE)
-        return rc;
-    path = cluster_path(args.pos[0], "");
-    rc = ctl_call(ctl, "DELETE", path, NULL, &reply);
-    free(path);
-    if (rc == 0) {
-        if (ctl->output == CTL_OUTPUT_JSON)
-            ctl_print_reply(&reply);
-        else
-            printf("cluster '%s' removed\n", args.pos[0]);
-        ctl_http_reply_release(&reply);
-    }
-    ctl_args_release(&args);
-    return rc == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+    return ctl_remove_named(ctl, argc, argv, rm_usage, "/v1/clusters/", "", "cluster '%s' removed\n");
 }
 
 static const char agent_usage[] =
@@ -455,25 +433,8 @@ static int agent_show(struct ctl *ctl, int argc, char **argv)
 
 static int agent_rm(struct ctl *ctl, int argc, char **argv)
 {
-    struct ctl_http_reply reply;
-    struct ctl_args args;
-    char *path;
-    int rc;
-
-    if ((rc = parse_simple(ctl, argc, argv, agent_rm_usage, 1, &args)) != CTL_CONTINUE)
-        return rc;
-    path = cluster_path(args.pos[0], "/agent");
-    rc = ctl_call(ctl, "DELETE", path, NULL, &reply);
-    free(path);
-    if (rc == 0) {
-        if (ctl->output == CTL_OUTPUT_JSON)
-            ctl_print_reply(&reply);
-        else
-            printf("eagle-agent removed from cluster '%s'\n", args.pos[0]);
-        ctl_http_reply_release(&reply);
-    }
-    ctl_args_release(&args);
-    return rc == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+    return ctl_remove_named(ctl, argc, argv, agent_rm_usage, "/v1/clusters/", "/agent",
+                            "eagle-agent removed from cluster '%s'\n");
 }
 
 static int cluster_agent(struct ctl *ctl, int argc, char **argv)

@@ -100,11 +100,7 @@ static const char deploy_usage[] =
 /* "/v1/services/<name><suffix>", the name escaped. */
 static char *service_path(const char *name, const char *suffix)
 {
-    char *esc = ctl_http_escape(name);
-    char *path = xasprintf("/v1/services/%s%s", esc, suffix);
-
-    free(esc);
-    return path;
+    return ctl_path("/v1/services/", name, suffix);
 }
 
 /* Array of strings joined by `sep`; words with spaces quoted when `quote`. */
@@ -356,25 +352,7 @@ static int service_get(struct ctl *ctl, int argc, char **argv)
 
 static int service_rm(struct ctl *ctl, int argc, char **argv)
 {
-    struct ctl_http_reply reply;
-    struct ctl_args args;
-    char *path;
-    int rc;
-
-    if ((rc = ctl_args_parse(ctl, argc, argv, NULL, rm_usage, 1, 1, false, &args)) != CTL_CONTINUE)
-        return rc;
-    path = service_path(args.pos[0], "");
-    rc = ctl_call(ctl, "DELETE", path, NULL, &reply);
-    free(path);
-    if (rc == 0) {
-        if (ctl->output == CTL_OUTPUT_JSON)
-            ctl_print_reply(&reply);
-        else
-            printf("service '%s' removed\n", args.pos[0]);
-        ctl_http_reply_release(&reply);
-    }
-    ctl_args_release(&args);
-    return rc == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+    return ctl_remove_named(ctl, argc, argv, rm_usage, "/v1/services/", "", "service '%s' removed\n");
 }
 
 static void print_revision(json_t *r)

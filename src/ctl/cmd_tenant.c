@@ -119,11 +119,7 @@ static const char audit_usage[] =
 /* "/v1/tenants/<name><suffix>", the name escaped. */
 static char *tenant_path(const char *name, const char *suffix)
 {
-    char *esc = ctl_http_escape(name);
-    char *path = xasprintf("/v1/tenants/%s%s", esc, suffix);
-
-    free(esc);
-    return path;
+    return ctl_path("/v1/tenants/", name, suffix);
 }
 
 /* "/v1/tenants/<tenant>/members/<user>", both escaped. */
@@ -447,25 +443,7 @@ out_lists:
 
 static int tenant_rm(struct ctl *ctl, int argc, char **argv)
 {
-    struct ctl_http_reply reply;
-    struct ctl_args args;
-    char *path;
-    int rc;
-
-    if ((rc = ctl_args_parse(ctl, argc, argv, NULL, rm_usage, 1, 1, false, &args)) != CTL_CONTINUE)
-        return rc;
-    path = tenant_path(args.pos[0], "");
-    rc = ctl_call(ctl, "DELETE", path, NULL, &reply);
-    free(path);
-    if (rc == 0) {
-        if (ctl->output == CTL_OUTPUT_JSON)
-            ctl_print_reply(&reply);
-        else
-            printf("tenant '%s' removed\n", args.pos[0]);
-        ctl_http_reply_release(&reply);
-    }
-    ctl_args_release(&args);
-    return rc == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+    return ctl_remove_named(ctl, argc, argv, rm_usage, "/v1/tenants/", "", "tenant '%s' removed\n");
 }
 
 static int tenant_usage_cmd(struct ctl *ctl, int argc, char **argv)

@@ -100,11 +100,7 @@ static const char token_rm_usage[] = "Usage: eaglectl token rm ID\n"
 /* "/v1/users/<name><suffix>", the name escaped. */
 static char *user_path(const char *name, const char *suffix)
 {
-    char *esc = ctl_http_escape(name);
-    char *path = xasprintf("/v1/users/%s%s", esc, suffix);
-
-    free(esc);
-    return path;
+    return ctl_path("/v1/users/", name, suffix);
 }
 
 /* A new password: the next line of stdin, or asked twice on the terminal. */
@@ -222,25 +218,7 @@ out:
 
 static int user_rm(struct ctl *ctl, int argc, char **argv)
 {
-    struct ctl_http_reply reply;
-    struct ctl_args args;
-    char *path;
-    int rc;
-
-    if ((rc = ctl_args_parse(ctl, argc, argv, NULL, user_rm_usage, 1, 1, false, &args)) != CTL_CONTINUE)
-        return rc;
-    path = user_path(args.pos[0], "");
-    rc = ctl_call(ctl, "DELETE", path, NULL, &reply);
-    free(path);
-    if (rc == 0) {
-        if (ctl->output == CTL_OUTPUT_JSON)
-            ctl_print_reply(&reply);
-        else
-            printf("user '%s' removed\n", args.pos[0]);
-        ctl_http_reply_release(&reply);
-    }
-    ctl_args_release(&args);
-    return rc == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+    return ctl_remove_named(ctl, argc, argv, user_rm_usage, "/v1/users/", "", "user '%s' removed\n");
 }
 
 static int user_passwd(struct ctl *ctl, int argc, char **argv)

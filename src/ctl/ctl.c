@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "ctl/args.h"
 #include "ctl/config.h"
 #include "ctl/output.h"
 
@@ -278,4 +279,37 @@ json_t *ctl_read_json_object(const char *path, struct eagle_err *err)
         return NULL;
     }
     return j;
+}
+
+char *ctl_path(const char *base, const char *name, const char *suffix)
+{
+    char *esc = ctl_http_escape(name);
+    char *path = xasprintf("%s%s%s", base, esc, suffix);
+
+    free(esc);
+    return path;
+}
+
+int ctl_remove_named(struct ctl *ctl, int argc, char **argv, const char *usage, const char *base,
+                     const char *suffix, const char *done_fmt)
+{
+    struct ctl_http_reply reply;
+    struct ctl_args args;
+    char *path;
+    int rc;
+
+    if ((rc = ctl_args_parse(ctl, argc, argv, NULL, usage, 1, 1, false, &args)) != CTL_CONTINUE)
+        return rc;
+    path = ctl_path(base, args.pos[0], suffix);
+    rc = ctl_call(ctl, "DELETE", path, NULL, &reply);
+    free(path);
+    if (rc == 0) {
+        if (ctl->output == CTL_OUTPUT_JSON)
+            ctl_print_reply(&reply);
+        else
+            printf(done_fmt, args.pos[0]);
+        ctl_http_reply_release(&reply);
+    }
+    ctl_args_release(&args);
+    return rc == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
 }

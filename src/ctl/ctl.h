@@ -85,6 +85,15 @@ int ctl_call(struct ctl *ctl, const char *method, const char *path, json_t *body
  * after a 401 unless `ctl` is NULL. */
 void ctl_print_err(struct ctl *ctl, const struct eagle_err *err);
 
+/* "<base><name, escaped><suffix>", e.g. ctl_path("/v1/services/", "web", "/scale"). Caller frees. */
+char *ctl_path(const char *base, const char *name, const char *suffix);
+
+/* The whole of an `rm NAME` command: parse one positional NAME (with `usage`),
+ * DELETE ctl_path(base, NAME, suffix), then print `done_fmt` with NAME for %s
+ * (or the answer with -o json). Returns the exit code. */
+int ctl_remove_named(struct ctl *ctl, int argc, char **argv, const char *usage, const char *base,
+                     const char *suffix, const char *done_fmt);
+
 /* Print the answer as JSON (re-indented, exactly the server's tokens); a 204's
  * empty answer prints nothing. */
 void ctl_print_reply(const struct ctl_http_reply *reply);
