@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "catalog/catalog.h"
 #include "controllers/reconcile.h"
 #include "core/util.h"
 #include "daemon.h"
@@ -40,13 +41,15 @@ static json_t *service_out(const json_t *row, int64_t running)
 
     replicas = json_object();
     json_object_set_new(replicas, "desired",
-                        global ? json_null() : json_integer(json_integer_value(json_object_get(spec, "replicas"))));
+                        global ? json_null()
+                               : json_integer(json_integer_value(json_object_get(spec, "replicas"))));
     json_object_set_new(replicas, "running", running >= 0 ? json_integer(running) : json_null());
     return json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:O, s:O, s:O}", "name",
-                     json_object_get(row, "name"), "tenant", json_object_get(row, "tenant"), "cluster", json_object_get(row, "cluster"), "revision", json_object_get(row, "revision"),
-                     "status", json_object_get(row, "status"), "status_message",
-                     json_object_get(row, "status_message"), "engine_id", json_object_get(row, "engine_id"), "spec",
-                     spec, "replicas", replicas, "created_at", json_object_get(row, "created_at"), "updated_at",
+                     json_object_get(row, "name"), "tenant", json_object_get(row, "tenant"), "cluster",
+                     json_object_get(row, "cluster"), "revision", json_object_get(row, "revision"), "status",
+                     json_object_get(row, "status"), "status_message", json_object_get(row, "status_message"),
+                     "engine_id", json_object_get(row, "engine_id"), "spec", spec, "replicas", replicas,
+                     "created_at", json_object_get(row, "created_at"), "updated_at",
                      json_object_get(row, "updated_at"), "created_by", json_object_get(row, "created_by"));
 }
 
@@ -126,8 +129,8 @@ int api_services_list(struct eagle_call *call, struct eagle_err *err)
         if (eagle_store_tenant_list(call->worker->store, eagle_api_username(call), &ts, err) < 0)
             return -1;
         mine = json_object();
-        json_array_foreach(ts, i, t) json_object_set_new(mine, json_string_value(json_object_get(t, "name")),
-                                                         json_true());
+        json_array_foreach(ts, i, t)
+            json_object_set_new(mine, json_string_value(json_object_get(t, "name")), json_true());
         json_decref(ts);
     }
     if (eagle_store_service_list(call->worker->store, filter, tfilter, &rows, err) < 0) {
@@ -154,7 +157,8 @@ int api_services_list(struct eagle_call *call, struct eagle_err *err)
             json_decref(tasks);
             json_object_set_new(per_cluster, c, counts);
         }
-        int64_t running = json_is_object(counts) ? (id ? json_integer_value(json_object_get(counts, id)) : 0) : -1;
+        int64_t running =
+            json_is_object(counts) ? (id ? json_integer_value(json_object_get(counts, id)) : 0) : -1;
         json_array_append_new(items, service_out(row, running));
     }
     json_decref(rows);
@@ -285,9 +289,9 @@ static int resolve_tenant(struct eagle_call *call, struct eagle_spec *spec, stru
     }
     snprintf(what, sizeof(what), "tenant '%s'", spec->tenant);
     if (eagle_api_require(call, spec->tenant, EAGLE_ROLE_DEVELOPER, what, err) < 0)
-        return err->status == 404 ? eagle_err_set(err, 404, "not_found", "tenant", "tenant '%s' not found",
-                                                  spec->tenant)
-                                  : -1;
+        return err->status == 404
+                   ? eagle_err_set(err, 404, "not_found", "tenant", "tenant '%s' not found", spec->tenant)
+                   : -1;
     return eagle_api_check_networks(call, spec, err);
 }
 
@@ -316,10 +320,10 @@ int api_services_create(struct eagle_call *call, struct eagle_err *err)
     if (eagle_store_begin(st, err) < 0)
         goto out;
     if (eagle_api_tenant_check(call, spec.tenant, &spec, NULL, err) < 0 ||
-        eagle_store_service_create(st, spec.name, spec.tenant, spec.cluster, text, eagle_api_username(call), err) <
-            0 ||
-        eagle_store_audit(st, eagle_api_username(call), spec.tenant, "service.create", spec.name, "accepted", spec.image,
-                          call->source, err) < 0 ||
+        eagle_store_service_create(st, spec.name, spec.tenant, spec.cluster, text, eagle_api_username(call),
+                                   err) < 0 ||
+        eagle_store_audit(st, eagle_api_username(call), spec.tenant, "service.create", spec.name, "accepted",
+                          spec.image, call->source, err) < 0 ||
         eagle_store_commit(st, err) < 0) {
         eagle_store_rollback(st);
         goto out;
@@ -349,8 +353,8 @@ out:
  * Record `spec` as the service's next revision and apply it; on refusal undo
  * the record. `row` is the service as read under the claim.
  */
-static int change(struct eagle_call *call, const json_t *row, const struct eagle_spec *spec, const char *reason,
-                  const char *action, struct eagle_err *err)
+static int change(struct eagle_call *call, const json_t *row, const struct eagle_spec *spec,
+                  const char *reason, const char *action, struct eagle_err *err)
 {
     struct eagle_store *st = call->worker->store;
     const char *name = json_string_value(json_object_get(row, "name"));
@@ -366,9 +370,10 @@ static int change(struct eagle_call *call, const json_t *row, const struct eagle
     if (eagle_store_begin(st, err) < 0)
         goto out;
     if (eagle_api_tenant_check(call, spec->tenant, spec, name, err) < 0 ||
-        eagle_store_service_new_revision(st, name, revision, text, reason, eagle_api_username(call), err) < 0 ||
-        eagle_store_audit(st, eagle_api_username(call), spec->tenant, action, name, "accepted", detail, call->source, err) <
+        eagle_store_service_new_revision(st, name, revision, text, reason, eagle_api_username(call), err) <
             0 ||
+        eagle_store_audit(st, eagle_api_username(call), spec->tenant, action, name, "accepted", detail,
+                          call->source, err) < 0 ||
         eagle_store_commit(st, err) < 0) {
         eagle_store_rollback(st);
         goto out;
@@ -377,7 +382,8 @@ static int change(struct eagle_call *call, const json_t *row, const struct eagle
     if (eagle_service_apply(call->worker, name, err) < 0) {
         struct eagle_err e2;
         if (eagle_store_begin(st, &e2) == 0) {
-            if (eagle_store_service_revert(st, name, revision + 1, &e2) < 0 || eagle_store_commit(st, &e2) < 0)
+            if (eagle_store_service_revert(st, name, revision + 1, &e2) < 0 ||
+                eagle_store_commit(st, &e2) < 0)
                 eagle_store_rollback(st);
         }
         eagle_err_wrap(err, "%s service '%s'", reason, name);
@@ -412,7 +418,8 @@ static int load(struct eagle_call *call, json_t **row, struct eagle_spec *cur, s
     if (eagle_store_release_active_for(call->worker->store, name, &active, err) < 0)
         goto fail;
     if (active) {
-        eagle_err_conflict(err, "release '%s' of service '%s' is in progress; wait for it or abort it", active, name);
+        eagle_err_conflict(err, "release '%s' of service '%s' is in progress; wait for it or abort it",
+                           active, name);
         free(active);
         goto fail;
     }
@@ -509,8 +516,9 @@ int api_services_scale(struct eagle_call *call, struct eagle_err *err)
         return -1;
     }
     if (cur.global) {
-        eagle_err_invalid(err, "replicas", "service '%s' runs in global mode (one task per node); it has no replica "
-                                           "count to scale",
+        eagle_err_invalid(err, "replicas",
+                          "service '%s' runs in global mode (one task per node); it has no replica "
+                          "count to scale",
                           name);
     } else if (cur.replicas == json_integer_value(v) &&
                json_integer_value(json_object_get(row, "applied_revision")) ==
@@ -567,8 +575,9 @@ int api_services_rollback(struct eagle_call *call, struct eagle_err *err)
         goto out;
     }
     if (to > current) {
-        eagle_err_set(err, 404, "not_found", "revision", "service '%s' has no revision %lld (the current is %lld)",
-                      name, (long long)to, (long long)current);
+        eagle_err_set(err, 404, "not_found", "revision",
+                      "service '%s' has no revision %lld (the current is %lld)", name, (long long)to,
+                      (long long)current);
         goto out;
     }
     if (to == current) {
@@ -613,8 +622,8 @@ int api_services_delete(struct eagle_call *call, struct eagle_err *err)
     if (eagle_store_begin(st, err) < 0)
         goto out;
     if (eagle_store_service_set_status(st, name, "deleting", "", err) < 0 ||
-        eagle_store_audit(st, eagle_api_username(call), cur.tenant, "service.delete", name, "ok", "", call->source,
-                          err) < 0 ||
+        eagle_store_audit(st, eagle_api_username(call), cur.tenant, "service.delete", name, "ok", "",
+                          call->source, err) < 0 ||
         eagle_store_commit(st, err) < 0) {
         eagle_store_rollback(st);
         goto out;
@@ -658,7 +667,8 @@ int api_services_revision_get(struct eagle_call *call, struct eagle_err *err)
     json_t *row;
 
     if (*end || n < 1)
-        return eagle_err_invalid(err, "revision", "revision must be a positive integer, not '%s'", call->params[1]);
+        return eagle_err_invalid(err, "revision", "revision must be a positive integer, not '%s'",
+                                 call->params[1]);
     if (get_visible(call, call->params[0], EAGLE_ROLE_VIEWER, &row, err) < 0)
         return -1;
     json_decref(row);
@@ -690,9 +700,9 @@ static json_t *task_out(const json_t *t, const json_t *nodes)
     }
     json_array_foreach(json_object_get(json_object_get(status, "PortStatus"), "Ports"), i, p)
     {
-        json_t *port = json_pack("{s:O?, s:O?, s:O?, s:O?}", "target", json_object_get(p, "TargetPort"), "published",
-                                 json_object_get(p, "PublishedPort"), "protocol", json_object_get(p, "Protocol"),
-                                 "mode", json_object_get(p, "PublishMode"));
+        json_t *port = json_pack("{s:O?, s:O?, s:O?, s:O?}", "target", json_object_get(p, "TargetPort"),
+                                 "published", json_object_get(p, "PublishedPort"), "protocol",
+                                 json_object_get(p, "Protocol"), "mode", json_object_get(p, "PublishMode"));
         int dup = 0;
         json_t *q;
         json_array_foreach(ports, j, q) dup |= json_equal(q, port); /* one per address family in Swarm */
@@ -702,24 +712,29 @@ static json_t *task_out(const json_t *t, const json_t *nodes)
             json_array_append_new(ports, port);
     }
     json_t *err_text = json_object_get(status, "Err");
-    return json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:o, s:O?, s:O?, s:O?, s:O?, s:o, s:o, s:o, s:O?, "
-                     "s:O?}",
-                     "id", json_object_get(t, "ID"), "slot", json_object_get(t, "Slot"), "node_id",
-                     json_object_get(t, "NodeID"), "node", json_object_get(node, "hostname"), "node_addr",
-                     json_object_get(node, "addr"), "state", json_object_get(status, "State"), "desired_state",
-                     json_object_get(t, "DesiredState"), "error", err_text ? json_incref(err_text) : json_string(""),
-                     "message", json_object_get(status, "Message"), "container_id",
-                     json_object_get(cs, "ContainerID"), "pid", json_object_get(cs, "PID"), "image",
-                     json_object_get(cspec, "Image"), "revision", rev ? json_integer(atoll(rev)) : json_null(),
-                     "addresses", addresses, "ports", ports, "started_at",
-                     state && strcmp(state, "running") == 0 ? json_object_get(status, "Timestamp") : NULL,
-                     "updated_at", json_object_get(t, "UpdatedAt"));
+    char health[16];
+    eagle_catalog_get_health(json_string_value(json_object_get(t, "ID")) ?: "", health, sizeof(health));
+    json_t *o = json_pack(
+        "{s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:o, s:O?, s:O?, s:O?, s:O?, s:o, s:o, s:o, s:O?, "
+        "s:O?}",
+        "id", json_object_get(t, "ID"), "slot", json_object_get(t, "Slot"), "node_id",
+        json_object_get(t, "NodeID"), "node", json_object_get(node, "hostname"), "node_addr",
+        json_object_get(node, "addr"), "state", json_object_get(status, "State"), "desired_state",
+        json_object_get(t, "DesiredState"), "error", err_text ? json_incref(err_text) : json_string(""),
+        "message", json_object_get(status, "Message"), "container_id", json_object_get(cs, "ContainerID"),
+        "pid", json_object_get(cs, "PID"), "image", json_object_get(cspec, "Image"), "revision",
+        rev ? json_integer(atoll(rev)) : json_null(), "addresses", addresses, "ports", ports, "started_at",
+        state && strcmp(state, "running") == 0 ? json_object_get(status, "Timestamp") : NULL, "updated_at",
+        json_object_get(t, "UpdatedAt"));
+    json_object_set_new(o, "health", json_string(health)); /* Eagle's own check, "unknown" without one */
+    return o;
 }
 
 static int task_cmp(const void *a, const void *b)
 {
     const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-    int64_t sx = json_integer_value(json_object_get(x, "slot")), sy = json_integer_value(json_object_get(y, "slot"));
+    int64_t sx = json_integer_value(json_object_get(x, "slot")),
+            sy = json_integer_value(json_object_get(y, "slot"));
     const char *nx = json_string_value(json_object_get(x, "node_id")),
                *ny = json_string_value(json_object_get(y, "node_id"));
     const char *ux = json_string_value(json_object_get(x, "updated_at")),
@@ -744,7 +759,8 @@ int api_services_tasks(struct eagle_call *call, struct eagle_err *err)
         return -1;
     if (engine_of_cluster(call, json_string_value(json_object_get(row, "cluster")), &eng, err) < 0)
         goto out;
-    if (eagle_service_find(eng, json_string_value(json_object_get(row, "engine_id")), name, &existing, err) < 0)
+    if (eagle_service_find(eng, json_string_value(json_object_get(row, "engine_id")), name, &existing, err) <
+        0)
         goto out;
     items = json_array();
     call->out = json_pack("{s:o}", "items", items);
@@ -765,8 +781,8 @@ int api_services_tasks(struct eagle_call *call, struct eagle_err *err)
         if (id)
             json_object_set_new(bynode, id,
                                 json_pack("{s:O?, s:O?}", "hostname",
-                                          json_object_get(json_object_get(n, "Description"), "Hostname"), "addr",
-                                          json_object_get(json_object_get(n, "Status"), "Addr")));
+                                          json_object_get(json_object_get(n, "Description"), "Hostname"),
+                                          "addr", json_object_get(json_object_get(n, "Status"), "Addr")));
     }
     count = json_array_size(tasks);
     sorted = xcalloc(count ? count : 1, sizeof(*sorted));

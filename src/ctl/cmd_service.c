@@ -55,7 +55,7 @@ static const char revisions_usage[] =
 static const char tasks_usage[] =
     "Usage: eaglectl service tasks NAME\n"
     "\n"
-    "List a service's tasks on every node: ID NODE STATE DESIRED CONTAINER ADDRESSES PORTS ERROR.\n";
+    "List a service's tasks on every node: ID NODE STATE DESIRED HEALTH CONTAINER ADDRESSES PORTS ERROR.\n";
 
 static const char create_usage[] =
     "Usage: eaglectl service create NAME --image IMG [options] [-- COMMAND ARGS...]\n"
@@ -440,8 +440,8 @@ static int service_revisions(struct ctl *ctl, int argc, char **argv)
 
 static int service_tasks(struct ctl *ctl, int argc, char **argv)
 {
-    static const char *const headers[] = {"ID",        "NODE",  "STATE", "DESIRED", "CONTAINER",
-                                          "ADDRESSES", "PORTS", "ERROR", NULL};
+    static const char *const headers[] = {"ID",        "NODE",      "STATE", "DESIRED", "HEALTH",
+                                          "CONTAINER", "ADDRESSES", "PORTS", "ERROR",   NULL};
     struct ctl_http_reply reply;
     struct ctl_table table;
     struct ctl_args args;
@@ -481,6 +481,7 @@ static int service_tasks(struct ctl *ctl, int argc, char **argv)
         ctl_table_cell(&table, node);
         ctl_table_cell(&table, ctl_jstr(t, "state"));
         ctl_table_cell(&table, ctl_jstr(t, "desired_state"));
+        ctl_table_cell(&table, ctl_jstr(t, "health"));
         ctl_table_cell(&table, container);
         ctl_table_cell(&table, addresses.s);
         ctl_table_cell(&table, ports);

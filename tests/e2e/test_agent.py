@@ -108,6 +108,10 @@ def test_agent_checks_and_replaces_tasks_on_the_worker(eagle, cluster_env, agent
     inst = wait_until(fine_healthy, timeout=90, what="fine's task on the worker healthy in discovery")[0]
     assert inst["node_id"] == env.worker.node_id and inst["healthy"] is True, inst
     assert "200" in inst["health_reason"], inst
+    tasks = eagle.ok("GET", "/v1/services/fine/tasks")["items"]
+    assert [t["health"] for t in tasks if t["desired_state"] == "running"] == ["healthy"], tasks
+    cp = eagle.ctl("service", "tasks", "fine")
+    assert cp.returncode == 0 and "HEALTH" in cp.stdout and "healthy" in cp.stdout, cp.stdout + cp.stderr
 
     # The sick one: unhealthy, then killed by the agent (SIGKILL: 137) and replaced.
     def killed_and_replaced():
