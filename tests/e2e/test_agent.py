@@ -203,8 +203,12 @@ def test_sync_with_the_real_token_validates_its_body(eagle, cluster_env, agent):
     not the node's is ignored."""
     env = cluster_env
     live_agent(eagle, env)
-    files = glob.glob(os.path.join(env.worker.dir, "data", "containers", "*", "mounts", "secrets", "*"))
-    assert files, "no secret file under the worker's data root"
+    svc = env.engine_services("eagle.agent")[0]
+    running = [t for t in env.engine_tasks(svc["ID"]) if t["Status"]["State"] == "running"]
+    assert running, "the agent's task is not running"
+    cid = running[0]["Status"]["ContainerStatus"]["ContainerID"]
+    files = glob.glob(os.path.join(env.worker.dir, "data", "containers", cid, "mounts", "secrets", "*"))
+    assert files, "no secret file in the agent's container %s" % cid
     token = open(files[0]).read().strip()
     assert len(token) == 64
     ok = eagle.api("POST", "/v1/agent/sync", token=token,
