@@ -204,8 +204,8 @@ def test_sync_with_the_real_token_validates_its_body(eagle, cluster_env, agent):
     env = cluster_env
     live_agent(eagle, env)
     svc = env.engine_services("eagle.agent")[0]
-    running = [t for t in env.engine_tasks(svc["ID"]) if t["Status"]["State"] == "running"]
-    assert running, "the agent's task is not running"
+    running = wait_until(lambda: [t for t in env.engine_tasks(svc["ID"]) if t["Status"]["State"] == "running"],
+                         timeout=30, what="the manager to see the agent's task running")
     cid = running[0]["Status"]["ContainerStatus"]["ContainerID"]
     files = glob.glob(os.path.join(env.worker.dir, "data", "containers", cid, "mounts", "secrets", "*"))
     assert files, "no secret file in the agent's container %s" % cid
