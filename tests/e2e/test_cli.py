@@ -85,7 +85,9 @@ def test_a_users_session_with_a_service(eagle, cluster_env):
     def tasks_running():
         rows = table(ok(user(eagle, "service", "tasks", "web")))
         live = [r for r in rows if r["STATE"] == "running" and r["DESIRED"] == "running"]
-        return live if len(live) == 2 else None
+        if len(live) != 2:  # say what was seen, if it never settles
+            raise AssertionError("rows: %s" % [(r["ID"], r["STATE"], r["DESIRED"], r.get("ERROR")) for r in rows])
+        return live
     live = wait_until(tasks_running, timeout=60, what="service tasks shows 2 running")
     engine_id = cluster_env.the_service_of("web")["ID"]
     running_ids = {t["ID"] for t in cluster_env.running_tasks(engine_id)}
