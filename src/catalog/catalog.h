@@ -4,8 +4,8 @@
  * by one per change and, per service, the answers discovery sends, serialised
  * once per change (blobs) and shared by every reader.
  *
- * Threads: one writer at a time (the watcher controller) calls
- * eagle_catalog_replace_cluster(); readers (event loops, workers) call the
+ * Threads: one writer at a time (the watcher controller) runs passes
+ * (eagle_catalog_pass_*()); readers (event loops, workers) call the
  * lookups, which copy out or take a reference under a read lock and never
  * block on I/O. Blobs are immutable and reference-counted (atomic), so a reader
  * may send one after the catalog has moved on.
@@ -16,6 +16,8 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/err.h"
 
 struct eagle_blob {
     int refs; /* atomic */
@@ -30,7 +32,7 @@ void eagle_blob_unref(struct eagle_blob *b); /* NULL is a no-op */
 /* What a reader gets for one service (references it must unref). */
 struct eagle_catalog_entry {
     char name[64];
-    char tenant[64];     /* "" for services Eagle does not manage */
+    char tenant[64]; /* "" for services Eagle does not manage */
     char cluster[64];
     char datacenter[64];
     uint64_t modify_index;
@@ -61,12 +63,36 @@ size_t eagle_catalog_list(struct eagle_catalog_entry **out);
 void eagle_catalog_set_listener(void (*cb)(uint64_t index, void *ud), void *ud);
 
 /*
- * Writer: install what the engine of `cluster` answered (arrays from GET
- * /services, /tasks, /nodes; not consumed). Events for what changed since the
- * last snapshot of that cluster are appended to `events` (objects with type,
- * action, cluster, service, tenant, task, node, from, to), in order.
- * Returns the number of services whose answer changed.
+ * Writer, one pass over one cluster's engine, element by element, so the
+ * engine's whole answers are never held:
+ *   p = eagle_catalog_pass_begin(cluster, datacenter);
+ *   eagle_catalog_pass_service(p, ...) for each element of GET /services, then
+ *   eagle_catalog_pass_task(p, ...) for each element of GET /tasks (tasks are
+ *   matched to the services given so far), then
+ *   eagle_catalog_pass_nodes(p, GET /nodes's array), then
+ *   eagle_catalog_pass_commit(p, events) to install it, or
+ *   eagle_catalog_pass_abort(p) to keep the catalog's last view (say, when the
+ *   engine stopped answering half way).
+ * Elements are the raw JSON text of one array element (`len` bytes, need not be
+ * NUL-terminated); an element that is not valid JSON fails with 502
+ * "engine_error" (then abort). begin() takes the writer lock and commit() or
+ * abort() (which free p) give it back: one pass at a time, on one thread.
+ * commit() appends events for what changed since the last pass over that
+ * cluster to `events` (objects with type, action, cluster, service, tenant,
+ * task, node, from, to), in order, and returns the number of services whose
+ * answer changed (the first pass over a cluster is a baseline: no events).
  */
+struct eagle_catalog_pass;
+struct eagle_catalog_pass *eagle_catalog_pass_begin(const char *cluster, const char *datacenter);
+int eagle_catalog_pass_service(struct eagle_catalog_pass *p, const char *json, size_t len,
+                               struct eagle_err *err);
+int eagle_catalog_pass_task(struct eagle_catalog_pass *p, const char *json, size_t len,
+                            struct eagle_err *err);
+void eagle_catalog_pass_nodes(struct eagle_catalog_pass *p, const json_t *nodes);
+size_t eagle_catalog_pass_commit(struct eagle_catalog_pass *p, json_t *events);
+void eagle_catalog_pass_abort(struct eagle_catalog_pass *p); /* NULL is a no-op */
+
+/* The same pass from whole arrays (GET /services, /tasks, /nodes; not consumed). */
 size_t eagle_catalog_replace_cluster(const char *cluster, const char *datacenter, const json_t *services,
                                      const json_t *tasks, const json_t *nodes, json_t *events);
 /* Forget a cluster (deleted); its services leave the catalog. */

@@ -26,25 +26,43 @@ static struct {
     json_t *known; /* cluster names in the catalog */
 } wt = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
+static int on_service(void *ud, const char *json, size_t len, struct eagle_err *err)
+{
+    return eagle_catalog_pass_service(ud, json, len, err);
+}
+
+static int on_task(void *ud, const char *json, size_t len, struct eagle_err *err)
+{
+    return eagle_catalog_pass_task(ud, json, len, err);
+}
+
+/*
+ * One look at a cluster: /services, /tasks and /nodes, the first two streamed
+ * into the catalog one element at a time (at thousands of tasks /tasks is
+ * megabytes of JSON; the catalog parses only the elements that changed).
+ */
 static void poll_cluster(struct eagle_worker *w, const json_t *cluster, json_t *events)
 {
     const char *name = json_string_value(json_object_get(cluster, "name"));
     const char *dc = json_string_value(json_object_get(cluster, "datacenter"));
     struct eagle_err err;
-    json_t *services = NULL, *tasks = NULL, *nodes = NULL;
+    json_t *nodes = NULL;
     struct eagle_engine *eng = eagle_worker_engine(w, cluster, &err);
+    struct eagle_catalog_pass *p;
 
     if (!eng)
         return;
-    if (eagle_engine_call(eng, "GET", "/services", NULL, &services, &err) == 0 &&
-        eagle_engine_tasks(eng, NULL, &tasks, &err) == 0 && eagle_engine_nodes(eng, &nodes, &err) == 0) {
-        eagle_catalog_replace_cluster(name, dc ? dc : "", services, tasks, nodes, events);
+    p = eagle_catalog_pass_begin(name, dc ? dc : "");
+    if (eagle_engine_stream_array(eng, "/services", on_service, p, &err) == 0 &&
+        eagle_engine_stream_array(eng, "/tasks", on_task, p, &err) == 0 &&
+        eagle_engine_nodes(eng, &nodes, &err) == 0) {
+        eagle_catalog_pass_nodes(p, nodes);
+        eagle_catalog_pass_commit(p, events);
         json_object_set_new(wt.known, name, json_true());
     } else {
+        eagle_catalog_pass_abort(p);
         log_debug("watcher", "cluster '%s': %s (the catalog keeps its last view)", name, err.msg);
     }
-    json_decref(services);
-    json_decref(tasks);
     json_decref(nodes);
 }
 
@@ -74,8 +92,10 @@ static void pass(struct eagle_worker *w)
     if (json_array_size(events) > 0 && eagle_events_append(w->store, events, &err) < 0)
         log_warn("watcher", "cannot record %zu events: %s", json_array_size(events), err.msg);
     eagle_catalog_set_primed();
-    /* A pass parses every cluster's whole /services and /tasks (megabytes of JSON at
-     * thousands of tasks) and frees it: hand the freed pages back rather than keep the peak. */
+    /* Hand back the pages freed since the last pass: what this pass parsed and replaced,
+     * and the event loops' large answers (the whole catalog is megabytes at thousands of
+     * services), which glibc would otherwise keep in each thread's arena. With little
+     * freed it costs little. */
     malloc_trim(0);
     json_decref(events);
     json_decref(clusters);

@@ -611,3 +611,248 @@ int eagle_engine_tasks(struct eagle_engine *e, const char *service_id, json_t **
         return eagle_err_invalid(err, "service_id", "the service id must not be empty");
     return get_filtered(e, "/tasks", "service", service_id, out, err);
 }
+
+/* ---- streaming an array ---- */
+
+/*
+ * The array splitter: a byte-at-a-time state machine that finds where each
+ * top-level element of a JSON array begins and ends (tracking strings, escapes
+ * and nesting depth), without parsing the elements. It checks the array's own
+ * punctuation; the callback's parser checks each element.
+ */
+enum split_state { SPLIT_START, SPLIT_FIRST, SPLIT_NEXT, SPLIT_IN, SPLIT_AFTER, SPLIT_DONE };
+enum elem_kind { ELEM_NESTED, ELEM_STRING, ELEM_SCALAR };
+
+struct stream {
+    struct eagle_engine *e;
+    const char *path;
+    eagle_engine_element_cb cb;
+    void *ud;
+    struct eagle_err *err;
+    long status;         /* known once the first bytes arrive */
+    struct body errbody; /* a non-2xx answer, for map_answer() */
+    struct body elem;    /* the element being received */
+    size_t total;        /* bytes received */
+    enum split_state state;
+    enum elem_kind kind;
+    int depth, in_str, esc;
+    int cb_failed;     /* cb returned -1 and filled err */
+    const char *fault; /* what is wrong with the array, or NULL */
+};
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+static int elem_append(struct stream *s, const char *p, size_t n)
+{
+    struct body *b = &s->elem;
+    size_t cap;
+
+    if (n == 0)
+        return 0;
+    if (n > MAX_BODY - b->len) {
+        s->fault = "an element larger than 64 MiB";
+        return -1;
+    }
+    if (b->len + n + 1 > b->cap) {
+        cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        b->data = xrealloc(b->data, cap);
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+static int elem_emit(struct stream *s)
+{
+    if (s->cb(s->ud, s->elem.data, s->elem.len, s->err) < 0) {
+        s->cb_failed = 1;
+        return -1;
+    }
+    s->elem.len = 0;
+    s->state = SPLIT_AFTER;
+    return 0;
+}
+
+/* Feed n bytes to the splitter; -1 on a fault or when the callback stops. */
+static int split(struct stream *s, const char *p, size_t n)
+{
+    size_t i = 0, start = 0;
+
+    while (i < n) {
+        char c = p[i];
+        switch (s->state) {
+        case SPLIT_START:
+            if (c == '[')
+                s->state = SPLIT_FIRST;
+            else if (!is_space(c))
+                return s->fault = "the answer is not a JSON array", -1;
+            i++;
+            break;
+        case SPLIT_FIRST:
+        case SPLIT_NEXT:
+            if (is_space(c)) {
+                i++;
+                break;
+            }
+            if (c == ']' && s->state == SPLIT_FIRST) {
+                s->state = SPLIT_DONE;
+                i++;
+                break;
+            }
+            if (c == ']' || c == ',')
+                return s->fault = "a missing array element", -1;
+            s->elem.len = 0;
+            s->depth = s->in_str = s->esc = 0;
+            s->kind = c == '{' || c == '[' ? ELEM_NESTED : c == '"' ? ELEM_STRING : ELEM_SCALAR;
+            s->state = SPLIT_IN;
+            start = i;
+            if (s->kind == ELEM_SCALAR)
+                break; /* scanned below like the rest of it */
+            if (s->kind == ELEM_NESTED)
+                s->depth = 1;
+            else
+                s->in_str = 1;
+            i++;
+            break;
+        case SPLIT_IN:
+            if (s->kind == ELEM_SCALAR) {
+                if (is_space(c) || c == ',' || c == ']') {
+                    if (elem_append(s, p + start, i - start) < 0 || elem_emit(s) < 0)
+                        return -1;
+                    break; /* c again, after the element */
+                }
+                i++;
+                break;
+            }
+            i++;
+            if (s->in_str) {
+                if (s->esc)
+                    s->esc = 0;
+                else if (c == '\\')
+                    s->esc = 1;
+                else if (c == '"')
+                    s->in_str = 0;
+                if (s->in_str || s->kind != ELEM_STRING)
+                    break;
+            } else if (c == '"') {
+                s->in_str = 1;
+                break;
+            } else if (c == '{' || c == '[') {
+                s->depth++;
+                break;
+            } else if (c == '}' || c == ']') {
+                if (--s->depth > 0)
+                    break;
+            } else {
+                break;
+            }
+            /* the element ends with c */
+            if (elem_append(s, p + start, i - start) < 0 || elem_emit(s) < 0)
+                return -1;
+            break;
+        case SPLIT_AFTER:
+            if (c == ',')
+                s->state = SPLIT_NEXT;
+            else if (c == ']')
+                s->state = SPLIT_DONE;
+            else if (!is_space(c))
+                return s->fault = "a missing ',' between array elements", -1;
+            i++;
+            break;
+        case SPLIT_DONE:
+            if (!is_space(c))
+                return s->fault = "data after the array", -1;
+            i++;
+            break;
+        }
+    }
+    if (s->state == SPLIT_IN && elem_append(s, p + start, n - start) < 0)
+        return -1;
+    return 0;
+}
+
+static size_t on_stream_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct stream *s = userdata;
+    size_t n = size * nmemb;
+
+    if (n > MAX_BODY - s->total) {
+        s->errbody.too_big = 1;
+        return 0;
+    }
+    s->total += n;
+    if (s->status == 0)
+        curl_easy_getinfo(s->e->_curl, CURLINFO_RESPONSE_CODE, &s->status);
+    if (s->status < 200 || s->status > 299) {
+        /* an error answer: keep its start for the message */
+        size_t room = s->errbody.len < 65536 ? 65536 - s->errbody.len : 0;
+        on_data(ptr, 1, n < room ? n : room, &s->errbody);
+        return n;
+    }
+    return split(s, ptr, n) < 0 ? 0 : n;
+}
+
+int eagle_engine_stream_array(struct eagle_engine *e, const char *path, eagle_engine_element_cb cb, void *ud,
+                              struct eagle_err *err)
+{
+    struct stream s = {.e = e, .path = path, .cb = cb, .ud = ud, .err = err};
+    struct curl_slist *headers = NULL;
+    char *url;
+    CURLcode rc;
+    int ret = -1;
+
+    if (!e || !cb || !path || path[0] != '/')
+        return eagle_err_internal(err, "engine call: bad path or callback");
+    url = xasprintf("%s%s", e->_base, path);
+    setup(e, &s.errbody);
+    curl_easy_setopt(e->_curl, CURLOPT_WRITEFUNCTION, on_stream_data);
+    curl_easy_setopt(e->_curl, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(e->_curl, CURLOPT_URL, url);
+    headers = curl_slist_append(headers, "Accept: application/json");
+    if (!headers) {
+        eagle_err_internal(err, "GET %s: out of memory", path);
+        goto out;
+    }
+    curl_easy_setopt(e->_curl, CURLOPT_HTTPHEADER, headers);
+
+    rc = curl_easy_perform(e->_curl);
+    if (s.cb_failed)
+        goto out; /* the callback's error */
+    if (s.fault) {
+        eagle_err_set(err, 502, "engine_error", NULL, "GET %s: invalid JSON from the engine: %s", path,
+                      s.fault);
+        goto out;
+    }
+    if (rc != CURLE_OK) {
+        transport_error(e, rc, &s.errbody, err);
+        goto out;
+    }
+    curl_easy_getinfo(e->_curl, CURLINFO_RESPONSE_CODE, &s.status);
+    if (s.status < 200 || s.status > 299) {
+        map_answer(s.status, &s.errbody, err);
+        goto out;
+    }
+    if (s.state != SPLIT_DONE) {
+        if (s.state == SPLIT_START)
+            eagle_err_set(err, 502, "engine_error", NULL, "GET %s: the engine answered no JSON array", path);
+        else
+            eagle_err_set(err, 502, "engine_error", NULL,
+                          "GET %s: invalid JSON from the engine: the answer ends inside the array", path);
+        goto out;
+    }
+    ret = 0;
+out:
+    curl_easy_setopt(e->_curl, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(headers);
+    free(url);
+    free(s.errbody.data);
+    free(s.elem.data);
+    return ret;
+}

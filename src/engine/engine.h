@@ -25,6 +25,7 @@
 #define EAGLE_ENGINE_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -95,5 +96,21 @@ int eagle_engine_services_by_label(struct eagle_engine *e, const char *label, js
 /* GET /tasks?filters={"service":[service_id]} (service_id NULL: every task); array.
  * The engine answers 404 "not_found" for a service that does not exist. */
 int eagle_engine_tasks(struct eagle_engine *e, const char *service_id, json_t **out, struct eagle_err *err);
+
+/*
+ * Streaming: GET `path` (an endpoint answering a JSON array, such as "/tasks")
+ * and hand each element of the array to `cb` as soon as it has arrived, as its
+ * raw JSON text (NUL-terminated, `len` bytes, valid only during the call). The
+ * whole answer is never held: only the element being received (each at most
+ * 64 MiB). `cb` returns 0 to go on, or -1 with `err` filled to stop the transfer
+ * (that error is returned). The elements are split, not parsed: `cb` parses
+ * what it needs. Errors otherwise as eagle_engine_call(); an answer that is not
+ * a well-formed JSON array is a 502 "engine_error" (the elements `cb` saw before
+ * the fault stay seen: a caller that must be all-or-nothing keeps its own state
+ * until the call returns 0).
+ */
+typedef int (*eagle_engine_element_cb)(void *ud, const char *json, size_t len, struct eagle_err *err);
+int eagle_engine_stream_array(struct eagle_engine *e, const char *path, eagle_engine_element_cb cb, void *ud,
+                              struct eagle_err *err);
 
 #endif
