@@ -974,9 +974,14 @@ static void diff(const struct eagle_catalog_pass *p, json_t *events)
     for (size_t i = 0; i < c->n_tasks && !tasks_same; i++) {
         const struct task *o = c->tasks[i];
         const struct svc *v = svc_by_id(&old_svc_ids, o->service_id);
-        if (task_by_id(&old_task_ids, o->id) == o && !task_by_id(&task_ids, o->id))
+        if (task_by_id(&old_task_ids, o->id) == o && !task_by_id(&task_ids, o->id)) {
             add_event(events, "task", "remove", cl, v ? v->name : NULL, v ? v->tenant : NULL, o->id,
                       o->node_id, o->state, NULL);
+            pthread_mutex_lock(&cat.health_lock); /* the engine forgot it: so does the health map */
+            if (cat.health)
+                json_object_del(cat.health, o->id);
+            pthread_mutex_unlock(&cat.health_lock);
+        }
     }
     for (size_t i = 0; i < p->n_nodes; i++) {
         const struct node *x = &p->nodes[i], *o = node_by_id(&old_node_ids, x->id);
