@@ -2,8 +2,8 @@
  * checker_bench.c — load for the health checker: N targets checked every
  * interval against a tiny epoll server in a child process that listens on P
  * ports of 127.0.0.1 chosen by the kernel (target i uses the (i % P)-th),
- * optionally inside its own network namespace (the checker then enters it
- * with setns for every check, as it does for tasks). Prints one Markdown row:
+ * optionally inside its own network namespace (the checker then makes its
+ * sockets there with setns, as it does for tasks). Prints one Markdown row:
  *
  *   | type | netns | N | checks/s | failed | CPU % | /proc CPU % | µs CPU/check | p50 | p99 | max |
  *   runq wait % | server CPU % | TIME_WAIT |

@@ -6,6 +6,8 @@
 #
 #   bench/health/run.sh                  # N = 1000 and 10000, 20 s each (needs root for --netns)
 #   RUN_SECONDS=5 TARGETS="1000" bench/health/run.sh
+#   git show <rev>:src/health/checker.c > /tmp/checker_old.c
+#   CHECKER=/tmp/checker_old.c OUT=build/bench-old bench/health/run.sh   # another version of the checker
 set -eu
 
 cd "$(dirname "$0")/../.."
@@ -13,10 +15,11 @@ RUN_SECONDS=${RUN_SECONDS:-20}
 TARGETS=${TARGETS:-"1000 10000"}
 OUT=${OUT:-build/bench}
 CC=${CC:-cc}
+CHECKER=${CHECKER:-src/health/checker.c}
 
 mkdir -p "$OUT"
 $CC -std=gnu11 -O2 -g -Wall -Wextra -Wstrict-prototypes -Wshadow -Werror -Wno-format-truncation -Isrc \
-    -o "$OUT/checker_bench" bench/health/checker_bench.c src/health/checker.c \
+    -o "$OUT/checker_bench" bench/health/checker_bench.c "$CHECKER" \
     src/core/util.c src/core/log.c src/core/err.c -lpthread
 
 netns=""

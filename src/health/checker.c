@@ -11,21 +11,31 @@
  * due in that tick.
  *
  * A check in flight is a non-blocking socket. Over loopback or a veth pair
- * the handshake completes inside connect(), so a TCP check usually ends
- * without touching epoll and an HTTP check sends its request at once;
- * otherwise the socket is registered edge-triggered, once. The epoll token is
- * (sequence number << 20 | slot), so an event already returned for a check
- * that set_targets() has since dropped (its socket closed on another thread)
- * is recognised and ignored. A response is parsed as it streams in, without
- * buffering it: the status line's first 12 bytes, the end of the headers,
- * then the body substring with the last len-1 bytes of the previous read kept
- * in front.
+ * the handshake completes inside connect(), so a TCP check usually ends at
+ * once and an HTTP check sends its request straight after connect() (a send
+ * on a socket still connecting fails with EAGAIN, one refused reports why),
+ * with the handshake's last ACK riding on it (TCP_DEFER_ACCEPT, below).
+ * A response is parsed as it streams in, without buffering it: the status
+ * line's first 12 bytes, the end of the headers, then the body substring
+ * with the last len-1 bytes of the previous read kept in front.
  *
- * The checker closes its sockets with SO_LINGER 0 (a reset) unless the server
- * closed first or the connection never came up, so 10,000 checks a second
- * leave no TIME_WAIT sockets holding ephemeral ports, as kubelet does for its
- * TCP probes. At most half the RLIMIT_NOFILE soft limit of sockets are open at
- * once; checks beyond that wait a few tens of milliseconds.
+ * Sockets are recycled, connections are not: a check ends with
+ * connect(AF_UNSPEC), which resets the connection (a RST, as SO_LINGER 0
+ * would: 10,000 checks a second leave no TIME_WAIT sockets holding ephemeral
+ * ports, as kubelet does for its TCP probes) and leaves the socket
+ * unconnected. It then waits in an idle pool of its network namespace,
+ * address family and check type for the next check there, which makes a new
+ * connection from a new ephemeral port with it. That spares, per check, socket(), close(),
+ * the epoll registration (a pooled socket stays registered, edge-triggered,
+ * with its descriptor as the token) and, for a target in another namespace,
+ * both setns() calls. The pools hold at most IDLE_MAX sockets in all.
+ *
+ * The sockets open at once, idle ones included, stay within half the
+ * RLIMIT_NOFILE soft limit; checks beyond that wait a few tens of
+ * milliseconds. An event for a socket that no check owns any more (dropped
+ * by set_targets(), or back in its pool) is ignored: a descriptor is only
+ * handed to a new check by the checker thread, after the events it already
+ * fetched are handled.
  */
 #define _GNU_SOURCE /* setns, memmem, gettid */
 #include "health/checker.h"
@@ -34,6 +44,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -53,28 +64,34 @@
 #include "core/log.h"
 #include "core/util.h"
 
-#define SLOT_BITS 20
-#define SLOT_MASK ((UINT64_C(1) << SLOT_BITS) - 1)
-#define SEQ_MASK ((UINT64_C(1) << (64 - SLOT_BITS)) - 1)
 #define WAKE_TOKEN UINT64_MAX
 #define MAX_EVENTS 256
-#define MAX_STARTS 512 /* checks started per round of the loop */
+#define MAX_STARTS 32 /* checks started per round of the loop, then ready sockets are answered */
 #define READ_CHUNK 16384
 #define STATUS_HEAD 12 /* "HTTP/1.1 200" */
 #define DEFER_US 20000 /* retry delay when too many sockets are open */
 #define TICK_US 2000   /* timer granularity: a wake-up costs more than a check's own syscalls */
 #define MAX_NUMBER 100 /* thresholds */
 #define DAY_MS 86400000LL
-
-_Static_assert(2 * EAGLE_CHECKER_MAX_TARGETS < SLOT_MASK, "slots must fit in the epoll token");
+#define IDLE_MAX 1024 /* idle sockets kept for reuse, in all pools */
+#define NPOOLS 4      /* per namespace: {IPv4, IPv6} x {TCP check, HTTP check} */
 
 enum phase { IDLE, CONNECTING, SENDING, READING };
+
+/* Unconnected sockets of one namespace, address family and check type,
+ * registered with epoll, waiting for a check (a stack: the most recently used
+ * on top). */
+struct pool {
+    int *fd;
+    uint32_t n, cap;
+};
 
 /* A network namespace file, opened on first use by the checker thread. */
 struct nsent {
     char *path;
-    int fd;        /* -1 until opened */
-    unsigned refs; /* targets naming it */
+    int fd;                   /* -1 until opened */
+    unsigned refs;            /* targets naming it */
+    struct pool idle[NPOOLS]; /* by pool_index() */
 };
 
 /* A target's configuration, normalised (defaults filled in), owned copies. */
@@ -99,22 +116,21 @@ struct target {
     char *tail; /* body_len-1 bytes: the end of the body read so far */
     struct nsent *ns;
 
-    uint32_t slot, heap_pos;
+    uint32_t heap_pos;
     int64_t due_us; /* the heap key: next start when idle, deadline when in flight */
     int64_t added_us;
     bool seen_ok; /* a check has passed: the start period is over */
     bool keep;    /* scratch mark during set_targets() */
 
     /* the check in flight */
-    enum phase phase;
+    enum phase phase; /* CONNECTING until the connection is known to be up */
     int fd;
-    uint64_t seq;
     int64_t planned_us, start_us; /* when it was due; when it started */
     size_t sent, rx;
     uint16_t tail_len;
-    uint8_t head_len, crlf;  /* status bytes kept; progress through "\r\n\r\n" */
-    bool down, eof, in_body; /* the connection failed; the peer closed; past the headers */
-    int status;              /* 0 until the status line is read */
+    uint8_t head_len, crlf; /* status bytes kept; progress through "\r\n\r\n" */
+    bool in_body;           /* past the headers */
+    int status;             /* 0 until the status line is read */
     char head[STATUS_HEAD];
 
     struct eagle_health_result r;
@@ -155,10 +171,12 @@ struct eagle_checker {
     struct strmap ids;     /* id → target */
     struct strmap nsmap;   /* path → nsent */
     struct hent *heap;     /* n entries, one per target */
-    struct target **slots; /* slot → target, NULL when free */
-    uint32_t nslots, *free_slots, nfree;
+    struct target **owner; /* descriptor → the target whose check uses it, or NULL */
+    size_t n_owner;
+    struct pool home[NPOOLS]; /* idle sockets of the checker's own namespace */
+    size_t n_idle, max_idle;
 
-    uint64_t next_seq, rng;
+    uint64_t rng;
     size_t in_flight, max_in_flight;
     uint64_t checks, failed;
     eagle_checker_change_cb cb;
@@ -441,7 +459,7 @@ static int check_spec(const struct eagle_health_check *in, size_t i, struct spec
     return 0;
 }
 
-/* A normalised copy of in[i] (no slot, no namespace entry yet). */
+/* A normalised copy of in[i] (no namespace entry yet). */
 static struct target *target_new(const struct eagle_health_target *in, size_t i, struct eagle_err *err)
 {
     struct target *t = xcalloc(1, sizeof(*t));
@@ -500,82 +518,53 @@ fail:
     return NULL;
 }
 
-/* ---- the check in flight ---- */
+/* ---- sockets: created in a namespace, recycled through its pool ---- */
 
-static void close_check(struct eagle_checker *c, struct target *t)
+/* Sockets differ by address family and by how they end the handshake (see take_socket). */
+static int pool_index(const struct target *t)
 {
-    if (t->fd >= 0) {
-        if (!t->down && !t->eof) {
-            struct linger lg = {.l_onoff = 1, .l_linger = 0};
-
-            setsockopt(t->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-        }
-        close(t->fd);
-        t->fd = -1;
-        c->in_flight--;
-    }
-    t->phase = IDLE;
+    return (t->sa.ss_family == AF_INET6) << 1 | (t->s.type == EAGLE_CHECK_HTTP);
 }
 
-static void record(struct eagle_checker *c, struct target *t, bool ok, const char *reason, int64_t now)
+static struct pool *pool_of(struct eagle_checker *c, const struct target *t)
 {
-    struct eagle_health_result *r = &t->r;
-    enum eagle_health_state old = r->state;
+    return t->ns ? &t->ns->idle[pool_index(t)] : &c->home[pool_index(t)];
+}
 
-    r->checks++;
-    c->checks++;
-    r->last_ok = ok;
-    snprintf(r->reason, sizeof(r->reason), "%s", reason);
-    r->last_check_ms = eagle_now_ms();
-    r->latency_us = now - t->start_us;
-    if (ok) {
-        t->seen_ok = true;
-        r->failures = 0;
-        if (r->successes < UINT32_MAX)
-            r->successes++;
-        if (r->successes >= t->s.healthy)
-            r->state = EAGLE_HEALTH_HEALTHY;
-    } else {
-        c->failed++;
-        r->successes = 0;
-        if (t->seen_ok || now >= t->added_us + t->s.start_period_us) {
-            if (r->failures < UINT32_MAX)
-                r->failures++;
-            if (r->failures >= t->s.unhealthy)
-                r->state = EAGLE_HEALTH_UNHEALTHY;
+static void pool_drain(struct eagle_checker *c, struct pool *p)
+{
+    while (p->n) {
+        close(p->fd[--p->n]);
+        c->n_idle--;
+    }
+    free(p->fd);
+    memset(p, 0, sizeof(*p));
+}
+
+/* Close every idle socket (the thread is about to end, or the checker). */
+static void drain_all(struct eagle_checker *c)
+{
+    for (size_t i = 0; i < c->nsmap.cap; i++) {
+        struct nsent *e = c->nsmap.e[i].val;
+
+        if (c->nsmap.e[i].key) {
+            for (int k = 0; k < NPOOLS; k++)
+                pool_drain(c, &e->idle[k]);
         }
     }
-    if (r->state == old)
-        return;
-    r->state_since_ms = r->last_check_ms;
-    if (c->n_changes == c->cap_changes) {
-        c->cap_changes = c->cap_changes ? 2 * c->cap_changes : 64;
-        c->changes = xrealloc(c->changes, c->cap_changes * sizeof(*c->changes));
-    }
-    c->changes[c->n_changes].r = *r;
-    c->changes[c->n_changes].old = old;
-    c->n_changes++;
+    for (int k = 0; k < NPOOLS; k++)
+        pool_drain(c, &c->home[k]);
 }
 
-/* End the check in flight with a result and schedule the next one. */
-static void finish(struct eagle_checker *c, struct target *t, bool ok, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void finish(struct eagle_checker *c, struct target *t, bool ok, const char *fmt, ...)
+/* Share `sockets` descriptors between checks in flight and idle sockets. */
+static void set_budget(struct eagle_checker *c, size_t sockets)
 {
-    char reason[EAGLE_HEALTH_REASON_MAX];
-    int64_t now = mono_us(), next = t->planned_us + t->s.interval_us;
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof(reason), fmt, ap);
-    va_end(ap);
-    close_check(c, t);
-    record(c, t, ok, reason, now);
-    reschedule(c, t, next > now ? next : now);
+    c->max_idle = sockets / 4 < IDLE_MAX ? sockets / 4 : IDLE_MAX;
+    c->max_in_flight = sockets - c->max_idle;
 }
 
-/* A socket for t, created in t's network namespace. -1 with `reason` filled. */
-static int open_socket(struct eagle_checker *c, struct target *t, char *reason, size_t n)
+/* A new socket for t, created in t's network namespace. -1 with `reason` filled. */
+static int new_socket(struct eagle_checker *c, struct target *t, char *reason, size_t n)
 {
     int fd, saved;
 
@@ -614,6 +603,173 @@ static int open_socket(struct eagle_checker *c, struct target *t, char *reason, 
     return fd;
 }
 
+/* An unconnected socket for t's check, from its pool or new (and then
+ * registered with epoll for good), owned by t. -1 with `reason` filled. */
+static int take_socket(struct eagle_checker *c, struct target *t, char *reason, size_t n)
+{
+    struct pool *p = pool_of(c, t);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET};
+    int fd;
+
+    if (p->n) {
+        fd = p->fd[--p->n];
+        c->n_idle--;
+    } else {
+        fd = new_socket(c, t, reason, n);
+        if (fd < 0)
+            return -1;
+        /* On a connecting socket, TCP_DEFER_ACCEPT (any value) makes the
+         * kernel hold the handshake's last ACK back until data goes out (or
+         * the 200 ms delayed-ACK timer fires), as HAProxy's tcp-smart-connect
+         * does with TCP_QUICKACK: the request carries the ACK, one packet
+         * fewer through both ends' TCP stacks, which over loopback both run on
+         * this thread. It lasts across connect(AF_UNSPEC), unlike
+         * TCP_QUICKACK. A TCP check's sockets do not have it, as their
+         * handshake must complete with nothing to send. */
+        if (t->s.type == EAGLE_CHECK_HTTP)
+            setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &(int){1}, sizeof(int));
+        ev.data.u64 = (uint64_t)fd;
+        if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            snprintf(reason, n, "epoll: %s", strerror(errno));
+            close(fd);
+            return -1;
+        }
+        if ((size_t)fd >= c->n_owner) {
+            size_t grow = c->n_owner ? c->n_owner : 256;
+
+            while (c->n_owner + grow <= (size_t)fd)
+                grow *= 2;
+            c->owner = xrealloc(c->owner, (c->n_owner + grow) * sizeof(*c->owner));
+            memset(c->owner + c->n_owner, 0, grow * sizeof(*c->owner));
+            c->n_owner += grow;
+        }
+    }
+    c->owner[fd] = t;
+    return fd;
+}
+
+/* End t's connection with a reset (nothing when it is down already) and put
+ * the socket back in its pool, or close it when the pools are full. */
+static void release_socket(struct eagle_checker *c, struct target *t)
+{
+    static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+    struct pool *p = pool_of(c, t);
+    int fd = t->fd;
+
+    c->owner[fd] = NULL;
+    t->fd = -1;
+    if (connect(fd, &unspec, sizeof(unspec)) < 0) {
+        /* Not expected; a reset on close then, and no reuse. */
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        close(fd);
+        return;
+    }
+    if (c->n_idle >= c->max_idle) {
+        close(fd);
+        return;
+    }
+    if (p->n == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 8;
+        p->fd = xrealloc(p->fd, p->cap * sizeof(*p->fd));
+    }
+    p->fd[p->n++] = fd;
+    c->n_idle++;
+}
+
+/* ---- the check in flight ---- */
+
+static void close_check(struct eagle_checker *c, struct target *t)
+{
+    if (t->fd >= 0) {
+        release_socket(c, t);
+        c->in_flight--;
+    }
+    t->phase = IDLE;
+}
+
+static void record(struct eagle_checker *c, struct target *t, bool ok, const char *reason, int64_t now)
+{
+    struct eagle_health_result *r = &t->r;
+    enum eagle_health_state old = r->state;
+    size_t len = strnlen(reason, sizeof(r->reason) - 1);
+
+    r->checks++;
+    c->checks++;
+    r->last_ok = ok;
+    memcpy(r->reason, reason, len);
+    r->reason[len] = 0;
+    r->last_check_ms = eagle_now_ms();
+    r->latency_us = now - t->start_us;
+    if (ok) {
+        t->seen_ok = true;
+        r->failures = 0;
+        if (r->successes < UINT32_MAX)
+            r->successes++;
+        if (r->successes >= t->s.healthy)
+            r->state = EAGLE_HEALTH_HEALTHY;
+    } else {
+        c->failed++;
+        r->successes = 0;
+        if (t->seen_ok || now >= t->added_us + t->s.start_period_us) {
+            if (r->failures < UINT32_MAX)
+                r->failures++;
+            if (r->failures >= t->s.unhealthy)
+                r->state = EAGLE_HEALTH_UNHEALTHY;
+        }
+    }
+    if (r->state == old)
+        return;
+    r->state_since_ms = r->last_check_ms;
+    if (c->n_changes == c->cap_changes) {
+        c->cap_changes = c->cap_changes ? 2 * c->cap_changes : 64;
+        c->changes = xrealloc(c->changes, c->cap_changes * sizeof(*c->changes));
+    }
+    c->changes[c->n_changes].r = *r;
+    c->changes[c->n_changes].old = old;
+    c->n_changes++;
+}
+
+/* End the check in flight with a result and schedule the next one. */
+static void end_check(struct eagle_checker *c, struct target *t, bool ok, const char *reason)
+{
+    int64_t now = mono_us(), next = t->planned_us + t->s.interval_us;
+
+    close_check(c, t);
+    record(c, t, ok, reason, now);
+    reschedule(c, t, next > now ? next : now);
+}
+
+static void finish(struct eagle_checker *c, struct target *t, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void finish(struct eagle_checker *c, struct target *t, bool ok, const char *fmt, ...)
+{
+    char reason[EAGLE_HEALTH_REASON_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    end_check(c, t, ok, reason);
+}
+
+/* A check passed on status 100-599: "status 200", without printf. */
+static void pass_status(struct eagle_checker *c, struct target *t, int status)
+{
+    char reason[] = "status 000";
+
+    reason[7] = (char)('0' + status / 100);
+    reason[8] = (char)('0' + status / 10 % 10);
+    reason[9] = (char)('0' + status % 10);
+    end_check(c, t, true, reason);
+}
+
+/*
+ * Send what is left of the request. In CONNECTING the connection is not known
+ * to be up yet: EAGAIN then means it is still being made, and an error is the
+ * connect's (a send on a socket still connecting reports why it failed).
+ */
 static void send_more(struct eagle_checker *c, struct target *t)
 {
     while (t->sent < t->req_len) {
@@ -623,10 +779,11 @@ static void send_more(struct eagle_checker *c, struct target *t)
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN)
-                finish(c, t, false, "send: %s", strerror(errno));
+                finish(c, t, false, "%s: %s", t->phase == CONNECTING ? "connect" : "send", strerror(errno));
             return;
         }
         t->sent += (size_t)w;
+        t->phase = SENDING;
     }
     t->phase = READING;
 }
@@ -667,7 +824,7 @@ static bool feed(struct eagle_checker *c, struct target *t, char *buf, size_t ke
             return true;
         }
         if (!t->s.body) {
-            finish(c, t, true, "status %d", t->status);
+            pass_status(c, t, t->status);
             return true;
         }
     }
@@ -690,7 +847,7 @@ static bool feed(struct eagle_checker *c, struct target *t, char *buf, size_t ke
         len = keep + n;
     }
     if (memmem(region, len, t->s.body, t->body_len)) {
-        finish(c, t, true, "status %d", t->status);
+        pass_status(c, t, t->status);
         return true;
     }
     tl = t->body_len - 1 < len ? t->body_len - 1 : len;
@@ -716,7 +873,6 @@ static void read_more(struct eagle_checker *c, struct target *t)
             return;
         }
         if (r == 0) {
-            t->eof = true;
             if (t->status)
                 finish(c, t, false, "body does not contain '%s'", t->s.body);
             else
@@ -733,59 +889,53 @@ static void read_more(struct eagle_checker *c, struct target *t)
     }
 }
 
+/* Whether a connect() in progress has completed: 1 up, 0 not yet, -1 failed
+ * (errno says why). Asking again is also how a spurious event is told apart. */
+static int connect_again(struct target *t)
+{
+    if (connect(t->fd, (struct sockaddr *)&t->sa, t->salen) == 0 || errno == EISCONN)
+        return 1;
+    return errno == EALREADY || errno == EINPROGRESS ? 0 : -1;
+}
+
+/* A TCP check: passes once connected. Over loopback or a veth pair the
+ * handshake has usually completed inside the first connect() already. */
+static void tcp_progress(struct eagle_checker *c, struct target *t)
+{
+    int rc = connect_again(t);
+
+    if (rc < 0)
+        finish(c, t, false, "connect: %s", strerror(errno));
+    else if (rc > 0)
+        end_check(c, t, true, "connected");
+}
+
+/*
+ * An event on t's socket. Events come edge-triggered and the socket may have
+ * served other checks before, so one can be spurious: each step asks the
+ * socket again rather than trusting the event.
+ */
 static void on_event(struct eagle_checker *c, struct target *t, uint32_t ev)
 {
-    bool just_connected = false;
-
-    if (t->phase == CONNECTING) {
-        int soerr = 0;
-        socklen_t len = sizeof(soerr);
-
-        if (!(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+    if (t->phase == CONNECTING || t->phase == SENDING) {
+        if (!(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && t->phase == CONNECTING)
             return;
-        if ((ev & (EPOLLERR | EPOLLHUP)) && getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-            soerr = errno;
-        if (soerr) {
-            t->down = true;
-            finish(c, t, false, "connect: %s", strerror(soerr));
-            return;
-        }
         if (t->s.type == EAGLE_CHECK_TCP) {
-            finish(c, t, true, "connected");
+            tcp_progress(c, t);
             return;
         }
-        t->phase = SENDING;
-        just_connected = true;
-    }
-    if (t->phase == SENDING && (just_connected || (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))) {
-        send_more(c, t);
-        if (t->phase == IDLE)
+        if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+            send_more(c, t);
+        if (t->phase == IDLE || t->phase == CONNECTING)
             return;
     }
     if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
         read_more(c, t);
 }
 
-/* 1 connected, 0 in progress, -1 failed (errno says why). */
-static int connect_now(struct target *t)
-{
-    if (connect(t->fd, (struct sockaddr *)&t->sa, t->salen) == 0)
-        return 1;
-    if (errno != EINPROGRESS)
-        return -1;
-    /* Over loopback or a veth pair the handshake has usually completed inside
-     * connect() already; asking again says so (EISCONN) and spares a trip
-     * through epoll — a third of the checker's own cost for a TCP check. */
-    if (connect(t->fd, (struct sockaddr *)&t->sa, t->salen) == 0 || errno == EISCONN)
-        return 1;
-    return errno == EALREADY || errno == EINPROGRESS ? 0 : -1;
-}
-
 static void start_check(struct eagle_checker *c, struct target *t, int64_t now)
 {
     char reason[EAGLE_HEALTH_REASON_MAX];
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET};
-    int rc;
 
     if (c->in_flight >= c->max_in_flight) {
         reschedule(c, t, now + DEFER_US + (int64_t)(rng_next(&c->rng) % DEFER_US));
@@ -795,44 +945,28 @@ static void start_check(struct eagle_checker *c, struct target *t, int64_t now)
      * so a late start (a busy loop) does not push every later check back. */
     t->planned_us = t->due_us;
     t->start_us = mono_us();
-    t->seq = ++c->next_seq & SEQ_MASK;
     t->sent = t->rx = 0;
     t->tail_len = 0;
     t->head_len = t->crlf = 0;
-    t->down = t->eof = t->in_body = false;
+    t->in_body = false;
     t->status = 0;
     t->phase = CONNECTING;
-    t->fd = open_socket(c, t, reason, sizeof(reason));
+    t->fd = take_socket(c, t, reason, sizeof(reason));
     if (t->fd < 0) {
-        finish(c, t, false, "%s", reason);
+        end_check(c, t, false, reason);
         return;
     }
     c->in_flight++;
-    rc = connect_now(t);
-    if (rc < 0) {
-        t->down = true;
+    if (connect(t->fd, (struct sockaddr *)&t->sa, t->salen) < 0 && errno != EINPROGRESS) {
         finish(c, t, false, "connect: %s", strerror(errno));
         return;
     }
-    if (rc == 1) {
-        if (t->s.type == EAGLE_CHECK_TCP) {
-            finish(c, t, true, "connected");
-            return;
-        }
-        /* Usual on loopback: the request fits the fresh send buffer at once. */
-        t->phase = SENDING;
-        send_more(c, t);
-        if (t->phase == IDLE)
-            return;
-    }
-    if (t->phase == READING)
-        ev.events &= ~(uint32_t)EPOLLOUT;
-    ev.data.u64 = t->seq << SLOT_BITS | t->slot;
-    if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, t->fd, &ev) < 0) {
-        finish(c, t, false, "epoll: %s", strerror(errno));
-        return;
-    }
-    reschedule(c, t, t->start_us + t->s.timeout_us);
+    if (t->s.type == EAGLE_CHECK_TCP)
+        tcp_progress(c, t);
+    else
+        send_more(c, t); /* usual on loopback: connected, and the request fits the fresh buffer */
+    if (t->phase != IDLE)
+        reschedule(c, t, t->start_us + t->s.timeout_us);
 }
 
 static void run_timers(struct eagle_checker *c, int64_t now)
@@ -845,7 +979,8 @@ static void run_timers(struct eagle_checker *c, int64_t now)
 
         if (t->phase == IDLE) {
             /* When behind, answer the sockets in between: a burst of new
-             * checks must not make those already in flight time out. */
+             * checks must not make those already in flight time out, nor
+             * add its whole length to their latency. */
             if (starts++ == MAX_STARTS)
                 break;
             start_check(c, t, now);
@@ -910,7 +1045,7 @@ static void flush_changes(struct eagle_checker *c, eagle_checker_change_cb cb, v
 static void handle_events(struct eagle_checker *c, const struct epoll_event *evs, int n)
 {
     for (int i = 0; i < n; i++) {
-        uint64_t tok = evs[i].data.u64, slot = tok & SLOT_MASK;
+        uint64_t tok = evs[i].data.u64;
         struct target *t;
 
         if (tok == WAKE_TOKEN) {
@@ -920,8 +1055,8 @@ static void handle_events(struct eagle_checker *c, const struct epoll_event *evs
                 log_warn("health", "eventfd read: %s", strerror(errno));
             continue;
         }
-        t = slot < c->nslots ? c->slots[slot] : NULL;
-        if (t && t->phase != IDLE && t->seq == tok >> SLOT_BITS)
+        t = tok < c->n_owner ? c->owner[tok] : NULL;
+        if (t && t->phase != IDLE)
             on_event(c, t, evs[i].events);
     }
 }
@@ -978,6 +1113,8 @@ static void *run(void *arg)
             close_check(c, c->targets[i]);
             reschedule(c, c->targets[i], mono_us());
         }
+    /* The home pool belongs to this thread's namespace; a later thread may have another. */
+    drain_all(c);
     c->tid = 0;
     pthread_mutex_unlock(&c->lock);
     if (c->home_ns >= 0)
@@ -1015,7 +1152,7 @@ struct eagle_checker *eagle_checker_new(void)
         c->rng = (uint64_t)mono_us();
     c->rng |= 1;
     c->scratch = xmalloc(READ_CHUNK + EAGLE_HEALTH_BODY_MATCH_MAX);
-    c->max_in_flight = 64;
+    set_budget(c, 64);
     return c;
 }
 
@@ -1040,7 +1177,7 @@ static struct nsent *ns_ref(struct eagle_checker *c, const char *path)
     return e;
 }
 
-/* Close and forget namespace files no target names any more. */
+/* Close and forget namespace files (and their idle sockets) no target names any more. */
 static void ns_prune(struct eagle_checker *c, bool all)
 {
     struct strmap kept = {0};
@@ -1054,6 +1191,8 @@ static void ns_prune(struct eagle_checker *c, bool all)
             map_put(&kept, e->path, e);
             continue;
         }
+        for (int k = 0; k < NPOOLS; k++)
+            pool_drain(c, &e->idle[k]);
         if (e->fd >= 0)
             close(e->fd);
         free(e->path);
@@ -1067,29 +1206,7 @@ static void drop_target(struct eagle_checker *c, struct target *t)
 {
     close_check(c, t);
     ns_unref(t);
-    c->slots[t->slot] = NULL;
-    c->free_slots[c->nfree++] = t->slot;
     target_free(t);
-}
-
-static uint32_t slot_take(struct eagle_checker *c, struct target *t)
-{
-    uint32_t s;
-
-    if (!c->nfree) {
-        uint32_t grow = c->nslots ? c->nslots : 64;
-
-        c->slots = xrealloc(c->slots, (c->nslots + grow) * sizeof(*c->slots));
-        c->free_slots = xrealloc(c->free_slots, (c->nslots + grow) * sizeof(*c->free_slots));
-        for (uint32_t k = 0; k < grow; k++) {
-            c->slots[c->nslots + k] = NULL;
-            c->free_slots[c->nfree++] = c->nslots + grow - 1 - k;
-        }
-        c->nslots += grow;
-    }
-    s = c->free_slots[--c->nfree];
-    c->slots[s] = t;
-    return s;
 }
 
 void eagle_checker_free(struct eagle_checker *c)
@@ -1099,12 +1216,12 @@ void eagle_checker_free(struct eagle_checker *c)
     eagle_checker_stop(c);
     for (size_t i = 0; i < c->n; i++)
         drop_target(c, c->targets[i]);
+    drain_all(c);
     ns_prune(c, true);
     map_release(&c->ids);
     free(c->targets);
     free(c->heap);
-    free(c->slots);
-    free(c->free_slots);
+    free(c->owner);
     free(c->changes);
     free(c->scratch);
     close(c->epfd);
@@ -1154,7 +1271,6 @@ int eagle_checker_set_targets(struct eagle_checker *c, const struct eagle_health
             fresh[i] = old;
             continue;
         }
-        t->slot = slot_take(c, t);
         if (t->s.netns)
             t->ns = ns_ref(c, t->s.netns);
         t->added_us = now;
@@ -1201,9 +1317,10 @@ int eagle_checker_start(struct eagle_checker *c, struct eagle_err *err)
         return eagle_err_conflict(err, "the health checker is already running");
     }
     /* Leave half the descriptors to the rest of the process; checks beyond wait. */
-    c->max_in_flight = 64;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 2 > 64)
-        c->max_in_flight = rl.rlim_cur / 2;
+        set_budget(c, rl.rlim_cur / 2);
+    else
+        set_budget(c, 64);
     /* Spread the first checks of targets added while stopped. */
     for (size_t i = 0; i < c->n; i++)
         if (!c->targets[i]->r.checks)

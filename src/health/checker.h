@@ -7,10 +7,14 @@
  * A target is reached inside the task's network namespace without publishing
  * a port: given a netns_path ("/proc/<pid>/ns/net"), the checker thread enters
  * that namespace with setns(), creates the socket there and returns to its own
- * namespace (a socket stays in the namespace it was created in). The opened
- * namespace file is cached per path while some target names it; holding it
- * keeps that namespace alive, so the owner removes the targets of tasks that
- * are gone (a dead task's namespace just refuses connections meanwhile).
+ * namespace (a socket stays in the namespace it was created in). Every check
+ * makes a new TCP connection, but not always with a new socket: a socket is
+ * disconnected after its check and kept for the next check in the same
+ * namespace, so setns() is needed only when none is idle there. The opened
+ * namespace file and those idle sockets are kept per path while some target
+ * names it; holding them keeps that namespace alive, so the owner removes the
+ * targets of tasks that are gone (a dead task's namespace just refuses
+ * connections meanwhile).
  *
  * State per target: unknown until a threshold is crossed, then healthy after
  * healthy_threshold consecutive successes or unhealthy after unhealthy_threshold
@@ -18,8 +22,8 @@
  * was added) failures are recorded but not counted, until a check succeeds.
  *
  * Checks run at a fixed rate on a 2 ms tick. At most half the RLIMIT_NOFILE
- * soft limit (read at start) of sockets are open at once; checks beyond that
- * wait a few tens of milliseconds.
+ * soft limit (read at start) of sockets are open at once, idle ones included;
+ * checks beyond that wait a few tens of milliseconds.
  *
  * Threads: eagle_checker_new/start/stop/free from one owning thread;
  * set_targets, on_change, snapshot, get and stats from any thread (one mutex,

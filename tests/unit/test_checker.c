@@ -2,17 +2,21 @@
  * test_checker.c — the health checker against real servers the test starts on
  * 127.0.0.1: a TCP listener, an HTTP server thread (200, 500, bodies, a
  * response split over many writes), a port with nothing listening, a listener
- * that never answers (the kernel completes the handshake; nobody reads), and a
- * listener inside a network namespace a child process creates for itself.
+ * that never answers (the kernel completes the handshake; nobody reads), a
+ * listener whose accept queue is full (SYNs go unanswered), a listener that
+ * records every connection it accepts, and a listener inside a network
+ * namespace a child process creates for itself.
  */
 #define _GNU_SOURCE /* unshare */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -69,6 +73,7 @@ struct http_server {
     pthread_mutex_t lock;
     int toggle_status; /* what /toggle answers */
     char last_request[1024];
+    unsigned accepted; /* connections */
 };
 
 static void put(int fd, const char *s)
@@ -164,6 +169,9 @@ static void *http_main(void *arg)
                 continue;
             return NULL; /* shut down */
         }
+        pthread_mutex_lock(&s->lock);
+        s->accepted++;
+        pthread_mutex_unlock(&s->lock);
         serve_one(s, fd);
         close(fd);
     }
@@ -365,7 +373,7 @@ static void test_http(void **state)
         http_target("body", s.port, "/ok", "all ok"),     http_target("nobody", s.port, "/ok", "ready"),
         http_target("split", s.port, "/split", "needle"), http_target("big", s.port, "/big", "needle"),
         http_target("garbage", s.port, "/garbage", NULL), http_target("close", s.port, "/close", NULL),
-        http_target("range", s.port, "/fail", NULL),
+        http_target("range", s.port, "/fail", NULL),      http_target("refused", closed_port(), "/", NULL),
     };
     t[8].check.status_min = 500;
     t[8].check.status_max = 599;
@@ -398,6 +406,12 @@ static void test_http(void **state)
     assert_int_equal(r.last_ok, 0);
     assert_string_equal(r.reason, "connection closed before the status line");
     r = wait_checks(c, "range", 1);
+    assert_int_equal(r.last_ok, 1);
+    /* The request goes out straight after connect(): a refusal is still the connect's. */
+    r = wait_checks(c, "refused", 2);
+    assert_int_equal(r.last_ok, 0);
+    assert_string_equal(r.reason, "connect: Connection refused");
+    r = wait_checks(c, "ok", 3); /* on sockets that served the failures before */
     assert_int_equal(r.last_ok, 1);
     eagle_checker_free(c);
 
@@ -763,6 +777,218 @@ static void test_churn(void **state)
     close(lfd);
 }
 
+/* A listener that accepts and closes every connection, noting its peer port. */
+struct acceptor {
+    int fd;
+    uint16_t port;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    unsigned n;
+    uint16_t peer[1024];
+};
+
+static void *acceptor_main(void *arg)
+{
+    struct acceptor *a = arg;
+
+    for (;;) {
+        struct sockaddr_in peer;
+        socklen_t len = sizeof(peer);
+        int fd = accept4(a->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            return NULL; /* shut down */
+        }
+        pthread_mutex_lock(&a->lock);
+        if (a->n < 1024)
+            a->peer[a->n++] = ntohs(peer.sin_port);
+        pthread_mutex_unlock(&a->lock);
+        close(fd);
+    }
+}
+
+static void acceptor_start(struct acceptor *a)
+{
+    memset(a, 0, sizeof(*a));
+    pthread_mutex_init(&a->lock, NULL);
+    a->fd = listen_on(0, &a->port);
+    assert_true(a->fd >= 0);
+    assert_int_equal(pthread_create(&a->thread, NULL, acceptor_main, a), 0);
+}
+
+static void acceptor_stop(struct acceptor *a)
+{
+    shutdown(a->fd, SHUT_RDWR);
+    pthread_join(a->thread, NULL);
+    close(a->fd);
+    pthread_mutex_destroy(&a->lock);
+}
+
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+
+    assert_non_null(d);
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* Sockets are recycled, connections are not: every check is a new connection
+ * the server accepts, from a new port; the sockets kept idle are few and are
+ * closed when the checker stops. */
+static void test_reuse(void **state)
+{
+    enum { N = 40 };
+    struct acceptor a;
+    struct http_server s;
+    static struct eagle_health_target t[N];
+    static char ids[N][16];
+    struct eagle_health_result *all;
+    struct eagle_checker *c = eagle_checker_new();
+    uint64_t tcp_checks = 0, http_checks = 0, t1_checks;
+    unsigned accepted, distinct = 0;
+    int base;
+
+    acceptor_start(&a);
+    http_start(&s);
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "t%d", i);
+        t[i] = i % 2 ? http_target(ids[i], s.port, "/ok", "all ok") : tcp_target(ids[i], a.port);
+    }
+    base = open_fds();
+    assert_int_equal(eagle_checker_set_targets(c, t, N, NULL), 0);
+    assert_int_equal(eagle_checker_start(c, NULL), 0);
+    usleep(600000);
+    /* A few sockets in flight or idle, not one per check or per target. */
+    assert_true(open_fds() - base < N / 2);
+    eagle_checker_stop(c);
+    assert_int_equal(open_fds(), base);
+
+    assert_int_equal(eagle_checker_snapshot(c, &all), N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(all[i].last_ok, 1);
+        *(i % 2 ? &http_checks : &tcp_checks) += all[i].checks;
+    }
+    t1_checks = all[1].checks;
+    free(all);
+    assert_true(tcp_checks >= 60 && http_checks >= 60);
+    /* The handshake completes before the reset, so every TCP check is
+     * accepted; allow for a connection still in the accept queue. */
+    usleep(50000);
+    pthread_mutex_lock(&a.lock);
+    accepted = a.n;
+    for (unsigned i = 0; i < a.n; i++) {
+        bool seen = false;
+
+        for (unsigned k = 0; k < i && !seen; k++)
+            seen = a.peer[k] == a.peer[i];
+        distinct += !seen;
+    }
+    pthread_mutex_unlock(&a.lock);
+    assert_true(accepted + 2 >= tcp_checks);
+    assert_true(distinct * 10 >= accepted * 9);
+    pthread_mutex_lock(&s.lock);
+    assert_true(s.accepted >= http_checks);
+    pthread_mutex_unlock(&s.lock);
+
+    /* Started again, it opens new sockets and checks on. */
+    assert_int_equal(eagle_checker_start(c, NULL), 0);
+    wait_checks(c, "t1", t1_checks + 2);
+    eagle_checker_free(c);
+    assert_int_equal(open_fds(), base - 2); /* the epoll and eventfd descriptors are gone too */
+    acceptor_stop(&a);
+    http_stop(&s);
+}
+
+/* A SYN nobody answers (a listener with a full accept queue): the check times
+ * out, and the socket it leaves behind serves the next checks well. */
+static void test_syn_timeout(void **state)
+{
+    uint16_t full_port, port;
+    int full = listen_on(0, &full_port), lfd = listen_on(0, &port), fill[4];
+    struct eagle_health_target t[3] = {tcp_target("stuck", full_port), tcp_target("up", port),
+                                       http_target("stuck-http", full_port, "/", NULL)};
+    struct eagle_health_result r;
+    struct eagle_checker *c;
+    uint64_t k;
+
+    /* Backlog 0, then connections nobody accepts: the queue is full and
+     * further SYNs are dropped. */
+    assert_int_equal(listen(full, 0), 0);
+    for (int i = 0; i < 4; i++) {
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(full_port)};
+
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        connect(fill[i], (struct sockaddr *)&sa, sizeof(sa));
+    }
+    usleep(100000);
+    for (int i = 0; i < 3; i++) {
+        t[i].check.interval_ms = 150;
+        t[i].check.timeout_ms = 100;
+    }
+    c = start(t, 3);
+    r = wait_checks(c, "stuck", 3);
+    assert_int_equal(r.last_ok, 0);
+    assert_string_equal(r.reason, "timeout after 100ms");
+    r = wait_checks(c, "stuck-http", 3);
+    assert_int_equal(r.last_ok, 0);
+    assert_string_equal(r.reason, "timeout after 100ms");
+    assert_int_equal(eagle_checker_get(c, "up", &r), 0);
+    k = r.checks;
+    r = wait_checks(c, "up", k + 3);
+    assert_int_equal(r.last_ok, 1);
+    assert_int_equal(r.state, EAGLE_HEALTH_HEALTHY);
+    assert_int_equal(r.failures, 0);
+    eagle_checker_free(c);
+    for (int i = 0; i < 4; i++)
+        close(fill[i]);
+    close(full);
+    close(lfd);
+}
+
+/* IPv6 targets next to IPv4 ones (their sockets are kept apart). */
+static void test_ipv6(void **state)
+{
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    socklen_t len = sizeof(a);
+    int fd6 = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    uint16_t port4;
+    int fd4 = listen_on(0, &port4);
+    struct eagle_health_result r;
+    struct eagle_checker *c;
+
+    if (fd6 < 0 || bind(fd6, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd6, 64) < 0) {
+        if (fd6 >= 0)
+            close(fd6);
+        close(fd4);
+        skip(); /* no IPv6 on this machine */
+    }
+    getsockname(fd6, (struct sockaddr *)&a, &len);
+    struct eagle_health_target t[3] = {tcp_target("v6", ntohs(a.sin6_port)), tcp_target("v4", port4),
+                                       tcp_target("v6-down", closed_port())};
+    t[0].address = "::1";
+    t[2].address = "::1";
+    c = start(t, 3);
+    r = wait_checks(c, "v6", 3);
+    assert_int_equal(r.last_ok, 1);
+    r = wait_checks(c, "v4", 3);
+    assert_int_equal(r.last_ok, 1);
+    r = wait_checks(c, "v6-down", 2);
+    assert_int_equal(r.last_ok, 0);
+    assert_string_equal(r.reason, "connect: Connection refused");
+    r = wait_checks(c, "v6", r.checks + 2);
+    assert_int_equal(r.last_ok, 1);
+    eagle_checker_free(c);
+    close(fd6);
+    close(fd4);
+}
+
 /* A child in its own network namespace listens on 127.0.0.1:port; the host's
  * 127.0.0.1:port has nothing. The checker reaches it through /proc/<pid>/ns/net. */
 static void test_netns(void **state)
@@ -855,7 +1081,9 @@ int main(void)
         cmocka_unit_test(test_timeout),      cmocka_unit_test(test_thresholds),
         cmocka_unit_test(test_start_period), cmocka_unit_test(test_set_targets),
         cmocka_unit_test(test_validation),   cmocka_unit_test(test_jitter),
-        cmocka_unit_test(test_churn),        cmocka_unit_test(test_netns),
+        cmocka_unit_test(test_churn),        cmocka_unit_test(test_reuse),
+        cmocka_unit_test(test_syn_timeout),  cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_netns),
     };
 
     signal(SIGPIPE, SIG_IGN);
