@@ -131,6 +131,8 @@ int api_cluster_agent_put(struct eagle_call *call, struct eagle_err *err)
     const char *sock = json_string_value(json_object_get(body, "engine_socket"));
     const char *proc = json_string_value(json_object_get(body, "proc"));
     json_t *all = json_object_get(body, "all_nodes");
+    int has_sock = json_object_get(body, "engine_socket") && !json_is_null(json_object_get(body, "engine_socket"));
+    int has_proc = json_object_get(body, "proc") && !json_is_null(json_object_get(body, "proc"));
     if (!plain(image, 255)) {
         eagle_err_invalid(err, "image",
                           "'image' must name the eagle-agent image (1-255 characters, no spaces)");
@@ -143,15 +145,15 @@ int api_cluster_agent_put(struct eagle_call *call, struct eagle_err *err)
                           "(at most 512 characters)");
         goto out;
     }
-    if (json_object_get(body, "engine_socket") && !abs_path(sock)) {
+    if (has_sock && !abs_path(sock)) {
         eagle_err_invalid(err, "engine_socket", "'engine_socket' must be an absolute path on the nodes");
         goto out;
     }
-    if (json_object_get(body, "proc") && !abs_path(proc)) {
+    if (has_proc && !abs_path(proc)) {
         eagle_err_invalid(err, "proc", "'proc' must be an absolute path on the nodes");
         goto out;
     }
-    if (all && !json_is_boolean(all)) {
+    if (all && !json_is_null(all) && !json_is_boolean(all)) {
         eagle_err_invalid(err, "all_nodes", "'all_nodes' must be true or false");
         goto out;
     }

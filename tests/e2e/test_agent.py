@@ -45,11 +45,14 @@ def agent(eagle, cluster_env, agent_image):
     env = cluster_env
     port = free_port()
     relay = Relay(env.tmp, env.worker.netns, port, "127.0.0.1", eagle.port)
-    body = {"image": agent_image, "url": "http://127.0.0.1:%d" % port, "engine_socket": env.worker_sock}
-    r = eagle.api("PUT", "/v1/clusters/local/agent", json=body)
-    assert r.status_code == 200, r.text
+    # as an operator would: eaglectl, with the defaults it leaves out (--proc, --all-nodes)
+    cp = eagle.ctl("-o", "json", "cluster", "agent", "install", "local", "--image", agent_image,
+                   "--url", "http://127.0.0.1:%d" % port, "--engine-socket", env.worker_sock)
+    assert cp.returncode == 0, cp.stderr
     try:
-        yield r.json()
+        installed = json.loads(cp.stdout)
+        assert installed["proc"] == "/proc" and installed["engine_socket"] == env.worker_sock, installed
+        yield installed
     finally:
         eagle.api("DELETE", "/v1/clusters/local/agent")
         for s in env.engine_services("eagle.agent"):
