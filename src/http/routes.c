@@ -9,6 +9,10 @@
 const struct eagle_route eagle_routes[] = {
     {"GET", "/v1/health", api_health, ROUTE_PUBLIC | ROUTE_LOOP},
     {"GET", "/v1/openapi.json", api_openapi, ROUTE_PUBLIC | ROUTE_LOOP},
+    /* the hot read paths first: the table is matched in order */
+    {"GET", "/v1/discovery/services/{name}", api_discovery_get, ROUTE_LOOP},
+    {"GET", "/v1/discovery/services", api_discovery_list, ROUTE_LOOP},
+    {"GET", "/v1/events", api_events, ROUTE_LOOP},
     {"POST", "/v1/auth/login", api_login, ROUTE_PUBLIC},
     {"POST", "/v1/auth/logout", api_logout, 0},
     {"GET", "/v1/me", api_me, 0},
@@ -54,9 +58,6 @@ const struct eagle_route eagle_routes[] = {
     {"PUT", "/v1/tenants/{name}/members/{user}", api_members_set, 0},
     {"DELETE", "/v1/tenants/{name}/members/{user}", api_members_delete, 0},
     {"GET", "/v1/audit", api_audit_list, 0},
-    {"GET", "/v1/discovery/services", api_discovery_list, ROUTE_LOOP},
-    {"GET", "/v1/discovery/services/{name}", api_discovery_get, ROUTE_LOOP},
-    {"GET", "/v1/events", api_events, ROUTE_LOOP},
     {"GET", "/v1/subscriptions", api_subscriptions_list, 0},
     {"POST", "/v1/subscriptions", api_subscriptions_create, 0},
     {"GET", "/v1/subscriptions/{id}", api_subscriptions_get, 0},

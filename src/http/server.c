@@ -352,7 +352,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         job->authorization = dup_iovec(req->headers.entries[hi].value);
         job->call.authorization = job->authorization;
     }
-    peer_name(req, job->source, sizeof(job->source));
+    /* the peer's address is for the audit log, which loop routes do not write: not worth
+     * a getnameinfo() on every discovery request */
+    if (!(job->route->flags & ROUTE_LOOP))
+        peer_name(req, job->source, sizeof(job->source));
+    else
+        snprintf(job->source, sizeof(job->source), "-");
     job->call.source = job->source;
 
     ssize_t li = h2o_find_header_by_str(&req->headers, H2O_STRLIT("last-event-id"), -1);
