@@ -2,6 +2,7 @@
  * main.c — eagled: parse the configuration, start the daemon, wait for
  * SIGTERM or SIGINT, stop it cleanly.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,15 @@ int main(int argc, char **argv)
     sigset_t set;
     int sig = 0, rc;
 
+    /* Memory: fixed thresholds instead of glibc's sliding ones, which ratchet up after
+     * the first big free and then keep big blocks in the heap. Blocks of 1 MiB and more are
+     * mmapped (returned at free); below that the heap serves them, and free space is not
+     * handed back per request (the whole-catalog answer is 0.2-2 MB, built per request) but
+     * by the watcher's malloc_trim() after each pass. Few arenas: the threads mostly wait,
+     * and every arena keeps its own free memory. */
+    mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
+    mallopt(M_ARENA_MAX, 4);
     rc = eagle_config_load(&cfg, argc, argv, &err);
     if (rc != 0) {
         if (rc < 0)
