@@ -134,9 +134,11 @@ def test_agent_checks_and_replaces_tasks_on_the_worker(eagle, cluster_env, agent
     assert len(env.engine_tasks(env.the_service_of("fine")["ID"], desired=None)) == 1
     assert not [e for e in events(eagle, "type=health&service=fine") if e["action"] != "healthy"]
 
-    # The agent's own account of its node.
-    seen = live_agent(eagle, env)
-    assert seen["targets"] >= 2 and seen["healthy"] >= 1, seen
+    # The agent's own account of its node. The sick task keeps being killed and replaced,
+    # so there are moments with only fine's task to check: wait for one with both.
+    seen = wait_until(lambda: (lambda a: a if a["targets"] >= 2 and a["healthy"] >= 1 else None)(
+        live_agent(eagle, env)), timeout=60, what="the worker's agent checking both tasks")
+    assert seen["hostname"] == "eagle-e2e-worker", seen
 
     # eagled killed and restarted: the agent carries on, health comes back.
     eagle.restart(kill9=True)
