@@ -86,7 +86,7 @@ asan:
 	$(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all' all
 
 asan-e2e: asan
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	EAGLE_TEST_TIMEOUT_SCALE=2 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 	EAGLE_BUILD=$(abspath build-asan) /usr/bin/python3 -m pytest -q tests/e2e $(PYTEST_ARGS)
 

@@ -72,12 +72,18 @@ class Timeout(AssertionError):
     pass
 
 
+# Sanitized builds run two to three times slower; a shared CI machine adds its own noise.
+# Every wait is for something that must happen, so more patience never hides a failure.
+TIMEOUT_SCALE = float(os.environ.get("EAGLE_TEST_TIMEOUT_SCALE", "1"))
+
+
 def wait_until(fn, timeout=30.0, interval=0.2, what=None):
     """Call fn() until it returns something truthy; return that value.
 
     Exceptions from fn count as "not yet". After `timeout` seconds, fail with the last
     value or exception, so the message says what was being waited for and what was seen.
     """
+    timeout *= TIMEOUT_SCALE
     deadline = time.monotonic() + timeout
     last = None
     while True:
