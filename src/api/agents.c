@@ -8,8 +8,8 @@
  * secret the agent service mounts, and keeps only its keyed hash. Installing
  * again replaces the service, the secret and the token (so it also rotates
  * the token). Engine objects are made before the store records them and are
- * removed again when a later step fails; a crash in between leaves objects
- * labelled eagle.agent=<cluster> that the next install or remove clears.
+ * removed again when a later step fails; a crash in between leaves objects no
+ * row names, which the reconciler sweeps (controllers/agents.c).
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "controllers/agents.h"
 #include "controllers/health.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -66,49 +67,6 @@ static int abs_path(const char *s)
            strcmp(s + strlen(s) - (strlen(s) > 2 ? 3 : 0), "/..");
 }
 
-static void filter_path(char *buf, size_t n, const char *what, const char *label)
-{
-    /* {"label":["eagle.agent=<cluster>"]}, URL-encoded; cluster names are [a-z0-9-] */
-    snprintf(buf, n, "/%s?filters=%%7B%%22label%%22%%3A%%5B%%22eagle.agent%%3D%s%%22%%5D%%7D", what, label);
-}
-
-/* Remove the cluster's agent service(s), then its secret(s). */
-static int remove_engine_objects(struct eagle_engine *eng, const char *cluster, struct eagle_err *err)
-{
-    json_t *list = NULL, *x;
-    char path[256];
-    size_t i;
-
-    filter_path(path, sizeof(path), "services", cluster);
-    if (eagle_engine_call(eng, "GET", path, NULL, &list, err) < 0)
-        return -1;
-    json_array_foreach(list, i, x)
-    {
-        struct eagle_err e2;
-        if (eagle_engine_service_delete(eng, json_string_value(json_object_get(x, "ID")), &e2) < 0 &&
-            e2.status != 404) {
-            *err = e2;
-            json_decref(list);
-            return -1;
-        }
-    }
-    json_decref(list);
-    list = NULL;
-    filter_path(path, sizeof(path), "secrets", cluster);
-    if (eagle_engine_call(eng, "GET", path, NULL, &list, err) < 0)
-        return -1;
-    json_array_foreach(list, i, x)
-    {
-        struct eagle_err e2;
-        snprintf(path, sizeof(path), "/secrets/%.64s", json_string_value(json_object_get(x, "ID")) ?: "");
-        if (eagle_engine_call(eng, "DELETE", path, NULL, NULL, &e2) < 0 && e2.status != 404)
-            log_warn("agents", "cannot remove secret %s of the agent of '%s': %s",
-                     json_string_value(json_object_get(json_object_get(x, "Spec"), "Name")), cluster, e2.msg);
-    }
-    json_decref(list);
-    return 0;
-}
-
 int api_cluster_agent_put(struct eagle_call *call, struct eagle_err *err)
 {
     static const char *const keys[] = {"image", "url", "engine_socket", "proc", "all_nodes", NULL};
@@ -120,8 +78,8 @@ int api_cluster_agent_put(struct eagle_call *call, struct eagle_err *err)
     const char *secret_id = NULL;
     unsigned char raw[32];
     char token[65], hash[129], b64[sodium_base64_ENCODED_LEN(64, sodium_base64_VARIANT_ORIGINAL)],
-        secret_name[96];
-    int rc = -1;
+        secret_name[128];
+    int rc = -1, claimed = 0;
 
     if (eagle_api_require_admin(call, err) < 0 || eagle_api_body(call, &body, err) < 0 ||
         eagle_api_check_keys(body, keys, err) < 0)
@@ -131,7 +89,8 @@ int api_cluster_agent_put(struct eagle_call *call, struct eagle_err *err)
     const char *sock = json_string_value(json_object_get(body, "engine_socket"));
     const char *proc = json_string_value(json_object_get(body, "proc"));
     json_t *all = json_object_get(body, "all_nodes");
-    int has_sock = json_object_get(body, "engine_socket") && !json_is_null(json_object_get(body, "engine_socket"));
+    int has_sock =
+        json_object_get(body, "engine_socket") && !json_is_null(json_object_get(body, "engine_socket"));
     int has_proc = json_object_get(body, "proc") && !json_is_null(json_object_get(body, "proc"));
     if (!plain(image, 255)) {
         eagle_err_invalid(err, "image",
@@ -169,7 +128,13 @@ int api_cluster_agent_put(struct eagle_call *call, struct eagle_err *err)
     }
     const char *local = json_string_value(json_object_get(json_object_get(info, "Swarm"), "NodeID"));
     int unix_socket = strncmp(json_string_value(json_object_get(crow, "endpoint")) ?: "", "unix://", 7) == 0;
-    if (remove_engine_objects(eng, cluster, err) < 0) {
+    if (!eagle_agent_claim(cluster)) {
+        eagle_err_set(err, 409, "conflict", NULL, "the agent of cluster '%s' is being changed: try again",
+                      cluster);
+        goto out;
+    }
+    claimed = 1;
+    if (eagle_agent_remove_objects(eng, cluster, NULL, NULL, NULL, err) < 0) {
         eagle_err_wrap(err, "remove the previous agent of cluster '%s'", cluster);
         goto out;
     }
@@ -180,7 +145,7 @@ int api_cluster_agent_put(struct eagle_call *call, struct eagle_err *err)
     sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)token, strlen(token),
                       sodium_base64_VARIANT_ORIGINAL);
     sodium_memzero(raw, sizeof(raw));
-    snprintf(secret_name, sizeof(secret_name), "eagle-agent-token-%s-%.8s", cluster, hash);
+    eagle_agent_secret_name(secret_name, sizeof(secret_name), cluster, hash);
     json_t *sreq = json_pack("{s:s, s:s, s:{s:s, s:s}}", "Name", secret_name, "Data", b64, "Labels",
                              "eagle.agent", cluster, "eagle.instance", eagle_daemon_instance());
     sodium_memzero(b64, sizeof(b64));
@@ -230,6 +195,7 @@ int api_cluster_agent_put(struct eagle_call *call, struct eagle_err *err)
             eagle_err_wrap(err, "create the agent service on cluster '%s'", cluster);
         goto undo;
     }
+    eagle_daemon_fault_point("agent-in-engine");
     if (eagle_store_begin(st, err) < 0)
         goto undo;
     if (eagle_store_agent_put(st, cluster, hash, image, url, sock, proc, service_id, eagle_api_username(call),
@@ -249,10 +215,13 @@ int api_cluster_agent_put(struct eagle_call *call, struct eagle_err *err)
     goto out;
 undo : {
     struct eagle_err e2;
-    if (remove_engine_objects(eng, cluster, &e2) < 0)
-        log_warn("agents", "cannot undo the agent install on '%s': %s", cluster, e2.msg);
+    if (eagle_agent_remove_objects(eng, cluster, NULL, NULL, NULL, &e2) < 0)
+        log_warn("agents", "cannot undo the agent install on '%s' (the reconciler will): %s", cluster,
+                 e2.msg);
 }
 out:
+    if (claimed)
+        eagle_agent_unclaim(cluster);
     sodium_memzero(token, sizeof(token));
     json_decref(body);
     json_decref(crow);
@@ -270,13 +239,19 @@ int api_cluster_agent_delete(struct eagle_call *call, struct eagle_err *err)
     struct eagle_store *st = call->worker->store;
     json_t *crow = NULL, *row = NULL;
     struct eagle_engine *eng;
-    int rc = -1;
+    int rc = -1, claimed = 0;
 
     if (eagle_api_require_admin(call, err) < 0 || eagle_store_cluster_get(st, cluster, &crow, err) < 0 ||
         eagle_store_agent_get(st, cluster, &row, err) < 0)
         goto out;
+    if (!eagle_agent_claim(cluster)) {
+        eagle_err_set(err, 409, "conflict", NULL, "the agent of cluster '%s' is being changed: try again",
+                      cluster);
+        goto out;
+    }
+    claimed = 1;
     if (!(eng = eagle_worker_engine(call->worker, crow, err)) ||
-        remove_engine_objects(eng, cluster, err) < 0) {
+        eagle_agent_remove_objects(eng, cluster, NULL, NULL, NULL, err) < 0) {
         eagle_err_wrap(err, "remove the agent from cluster '%s'", cluster);
         goto out;
     }
@@ -293,6 +268,8 @@ int api_cluster_agent_delete(struct eagle_call *call, struct eagle_err *err)
     call->status = 204;
     rc = 0;
 out:
+    if (claimed)
+        eagle_agent_unclaim(cluster);
     json_decref(crow);
     json_decref(row);
     return rc;

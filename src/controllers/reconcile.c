@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "controllers/agents.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "daemon.h"
@@ -62,8 +63,8 @@ static json_t *eagle_labels(const char *name, const char *cluster, int64_t revis
 {
     char rev[32];
     snprintf(rev, sizeof(rev), "%lld", (long long)revision);
-    return json_pack("{s:s, s:s, s:s, s:s}", "eagle.service", name, "eagle.cluster", cluster, "eagle.revision", rev,
-                     "eagle.instance", eagle_daemon_instance());
+    return json_pack("{s:s, s:s, s:s, s:s}", "eagle.service", name, "eagle.cluster", cluster,
+                     "eagle.revision", rev, "eagle.instance", eagle_daemon_instance());
 }
 
 static int engine_for_service(struct eagle_worker *w, const json_t *svc, struct eagle_engine **eng,
@@ -101,11 +102,12 @@ static int ensure_tenant_network(struct eagle_engine *eng, const char *tenant, c
 
     snprintf(path, sizeof(path), "/networks/%s", network);
     if (eagle_engine_call(eng, "GET", path, NULL, &out, err) == 0) {
-        const char *owner = json_string_value(json_object_get(json_object_get(out, "Labels"), "eagle.tenant"));
+        const char *owner =
+            json_string_value(json_object_get(json_object_get(out, "Labels"), "eagle.tenant"));
         rc = owner && strcmp(owner, tenant) == 0
                  ? 0
-                 : eagle_err_conflict(err, "network '%s' exists in the engine but is not tenant '%s''s", network,
-                                      tenant);
+                 : eagle_err_conflict(err, "network '%s' exists in the engine but is not tenant '%s''s",
+                                      network, tenant);
         json_decref(out);
         return rc;
     }
@@ -124,8 +126,8 @@ static int ensure_tenant_network(struct eagle_engine *eng, const char *tenant, c
 
 /* What the tenant imposes on every service of theirs, whatever the spec says:
  * placement on its node pool and membership of its own network. */
-static int apply_tenant(struct eagle_worker *w, struct eagle_engine *eng, const char *tenant, struct eagle_spec *spec,
-                        struct eagle_err *err)
+static int apply_tenant(struct eagle_worker *w, struct eagle_engine *eng, const char *tenant,
+                        struct eagle_spec *spec, struct eagle_err *err)
 {
     json_t *t;
     char buf[160];
@@ -205,10 +207,10 @@ static void keep_template_revision(struct eagle_worker *w, struct eagle_engine *
     json_object_del(json_object_get(a, "ContainerSpec"), "Labels");
     json_object_del(json_object_get(b, "ContainerSpec"), "Labels");
     if (json_equal(a, b)) /* same template: keep the running tasks' revision label */
-        json_object_set_new(json_object_get(json_object_get(json_object_get(engine_spec, "TaskTemplate"),
-                                                            "ContainerSpec"),
-                                            "Labels"),
-                            "eagle.revision", json_string(running));
+        json_object_set_new(
+            json_object_get(json_object_get(json_object_get(engine_spec, "TaskTemplate"), "ContainerSpec"),
+                            "Labels"),
+            "eagle.revision", json_string(running));
 out:
     eagle_spec_release(&prev);
     json_decref(row);
@@ -249,15 +251,16 @@ int eagle_service_apply(struct eagle_worker *w, const char *name, struct eagle_e
     engine_spec = eagle_spec_to_engine(&spec, labels);
 
     for (int attempt = 0;; attempt++) {
-        if (eagle_service_find(eng, json_string_value(json_object_get(svc, "engine_id")), name, &existing, err) < 0)
+        if (eagle_service_find(eng, json_string_value(json_object_get(svc, "engine_id")), name, &existing,
+                               err) < 0)
             goto out;
         if (!existing) {
             if (eagle_engine_service_create(eng, engine_spec, &id, err) < 0)
                 goto out;
             break;
         }
-        uint64_t version = (uint64_t)json_integer_value(
-            json_object_get(json_object_get(existing, "Version"), "Index"));
+        uint64_t version =
+            (uint64_t)json_integer_value(json_object_get(json_object_get(existing, "Version"), "Index"));
         const char *eid = json_string_value(json_object_get(existing, "ID"));
         if (attempt == 0)
             keep_template_revision(w, eng, svc, existing, engine_spec);
@@ -273,7 +276,8 @@ int eagle_service_apply(struct eagle_worker *w, const char *name, struct eagle_e
     }
     if (eagle_store_service_applied(w->store, name, revision, id, err) < 0)
         goto out;
-    log_info("reconcile", "service '%s' revision %lld applied (engine id %.12s)", name, (long long)revision, id);
+    log_info("reconcile", "service '%s' revision %lld applied (engine id %.12s)", name, (long long)revision,
+             id);
     rc = 0;
 out:
     eagle_spec_release(&spec);
@@ -298,7 +302,8 @@ int eagle_service_remove(struct eagle_worker *w, const char *name, struct eagle_
         goto out;
     /* Remove every engine service carrying the label, not only the recorded id. */
     for (int i = 0; i < 16; i++) {
-        if (eagle_service_find(eng, json_string_value(json_object_get(svc, "engine_id")), name, &existing, err) < 0)
+        if (eagle_service_find(eng, json_string_value(json_object_get(svc, "engine_id")), name, &existing,
+                               err) < 0)
             goto out;
         if (!existing)
             break;
@@ -338,7 +343,8 @@ int eagle_cluster_check(struct eagle_worker *w, const json_t *cluster, struct ea
         status = "unreachable";
         snprintf(reason, sizeof(reason), "%s", err->msg);
     }
-    rc = eagle_store_cluster_set_status(w->store, name, status, reason, json_string_value(json_object_get(swarm, "ID")),
+    rc = eagle_store_cluster_set_status(w->store, name, status, reason,
+                                        json_string_value(json_object_get(swarm, "ID")),
                                         json_string_value(json_object_get(version, "Version")), err);
     if (was && strcmp(was, status) != 0) {
         if (strcmp(status, "ready") == 0)
@@ -348,7 +354,7 @@ int eagle_cluster_check(struct eagle_worker *w, const json_t *cluster, struct ea
     }
     json_decref(swarm);
     json_decref(version);
-    return rc;
+    return rc < 0 ? -1 : strcmp(status, "ready") == 0;
 }
 
 /* ---- the controller thread ---- */
@@ -370,8 +376,11 @@ static void pass(struct eagle_worker *w)
     if (eagle_store_cluster_list(w->store, &clusters, &err) == 0) {
         json_array_foreach(clusters, i, c)
         {
-            if (eagle_cluster_check(w, c, &err) < 0)
+            int ready = eagle_cluster_check(w, c, &err);
+            if (ready < 0)
                 log_warn("reconcile", "cluster check: %s", err.msg);
+            else if (ready)
+                eagle_agent_sweep(w, c);
         }
     }
     if (eagle_store_service_unsettled(w->store, &services, &err) == 0) {

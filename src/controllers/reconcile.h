@@ -36,7 +36,8 @@ int eagle_service_remove(struct eagle_worker *w, const char *name, struct eagle_
 int eagle_service_find(struct eagle_engine *eng, const char *engine_id, const char *name, json_t **out,
                        struct eagle_err *err);
 
-/* Probe one cluster's engine and record ready/unreachable; returns its status. */
+/* Probe one cluster's engine and record ready/unreachable: 1 when ready, 0
+ * when not, -1 and err when the store cannot record it. */
 int eagle_cluster_check(struct eagle_worker *w, const json_t *cluster, struct eagle_err *err);
 
 /* The controller thread: start and stop it. */

@@ -729,6 +729,7 @@ class Eagle:
         self.token = None
         self.problems = []  # exits we did not ask for
         self._expected_exit = set()
+        self.fault = None  # EAGLE_FAULT for the next start: eagled kills itself there
 
     # -- lifecycle
     def start(self, timeout=30):
@@ -736,6 +737,8 @@ class Eagle:
         env = {k: v for k, v in os.environ.items() if not k.startswith("EAGLE_")}
         env["EAGLE_ADMIN_PASSWORD"] = self.password
         env["HOME"] = self.home
+        if self.fault:
+            env["EAGLE_FAULT"] = self.fault
         # Under the sanitizer build, h2o's own caches at exit are not leaks (tests/lsan.supp).
         env.setdefault("LSAN_OPTIONS", "suppressions=%s:print_suppressions=0" % os.path.join(
             os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lsan.supp"))
@@ -744,7 +747,7 @@ class Eagle:
         self.proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL,
                                      stdout=open(self.logpath, "a"), stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        self._expected_exit = set()
+        self._expected_exit = {-signal.SIGKILL} if self.fault else set()
 
         def healthy():
             if self.proc.poll() is not None:
@@ -824,6 +827,8 @@ class Eagle:
     def ctl_env(self, **extra):
         env = {k: v for k, v in os.environ.items() if not k.startswith("EAGLE_")}
         env["HOME"] = self.home
+        if self.fault:
+            env["EAGLE_FAULT"] = self.fault
         env["EAGLECTL_CONFIG"] = os.path.join(self.home, "eagle-config.json")
         env.update(extra)
         return env

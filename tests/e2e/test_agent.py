@@ -15,6 +15,7 @@ import subprocess
 import time
 
 import pytest
+import requests
 
 from eaglelib import REPO, Relay, assert_error, free_port, wait_until
 from test_releases import canary_body, discovery, events, start_release, wait_event
@@ -140,20 +141,53 @@ def test_agent_checks_and_replaces_tasks_on_the_worker(eagle, cluster_env, agent
         live_agent(eagle, env)), timeout=60, what="the worker's agent checking both tasks")
     assert seen["hostname"] == "eagle-e2e-worker", seen
 
-    # eagled killed and restarted: the agent carries on, health comes back.
+    # eagled killed and restarted: the agent carries on, health comes back, and the
+    # reconciler's sweep of leftover agent objects leaves the installed one alone.
     eagle.restart(kill9=True)
     live_agent(eagle, env)
     wait_until(fine_healthy, timeout=60, what="fine healthy again after eagled's restart")
+    assert [s["ID"] for s in env.engine_services("eagle.agent")] == [agent["service_id"]]
 
     # Removed: no service or secret left, and its tasks' health is unknown again.
     cp = eagle.ctl("cluster", "agent", "rm", "local")
     assert cp.returncode == 0 and "eagle-agent removed from cluster 'local'" in cp.stdout, cp.stdout + cp.stderr
     assert env.engine_services("eagle.agent") == []
-    status, secrets_left = env.api("GET", "/secrets")
-    assert status == 200 and not [s for s in secrets_left if "eagle.agent" in s["Spec"].get("Labels", {})]
+    assert not agent_secrets(env)
     wait_until(lambda: instances(eagle, "fine") and instances(eagle, "fine")[0]["health"] == "unknown",
                timeout=30, what="fine's health unknown once its agent is gone")
     assert_error(eagle.api("GET", "/v1/clusters/local/agent"), 404, "not_found")
+
+
+def test_an_install_cut_short_by_a_crash_leaves_nothing_behind(eagle, cluster_env, agent_image):
+    """kill -9 after the engine has the agent's service and secret but before the store
+    records them: the restarted eagled's reconciler removes what no record names."""
+    env = cluster_env
+    eagle.stop()
+    eagle.fault = "agent-in-engine"
+    eagle.start()
+    try:
+        r = eagle.api("PUT", "/v1/clusters/local/agent", timeout=60,
+                      json={"image": agent_image, "url": "http://127.0.0.1:9", "engine_socket": env.worker_sock})
+        raise AssertionError("eagled answered instead of dying at the fault point: %s %s"
+                             % (r.status_code, r.text))
+    except requests.ConnectionError:
+        pass
+    wait_until(lambda: not eagle.running(), timeout=10, what="eagled to die at the fault point")
+    assert len(env.engine_services("eagle.agent")) == 1  # the crash left them
+    assert agent_secrets(env)
+    eagle.stop()
+    eagle.fault = None
+    eagle.start()
+    assert_error(eagle.api("GET", "/v1/clusters/local/agent"), 404, "not_found")
+    wait_until(lambda: not env.engine_services("eagle.agent") and not agent_secrets(env), timeout=30,
+               what="the reconciler to sweep the leftover agent service and secret")
+    assert "leftover eagle-agent object(s) from cluster 'local'" in eagle.log()
+
+
+def agent_secrets(env):
+    status, secrets = env.api("GET", "/secrets")
+    assert status == 200, secrets
+    return [s for s in secrets if "eagle.agent" in s["Spec"].get("Labels", {})]
 
 
 def test_failing_canary_on_the_worker_rolls_back(eagle, cluster_env, agent):
