@@ -21,6 +21,7 @@
 #include "controllers/watcher.h"
 #include "controllers/deploy.h"
 #include "controllers/health.h"
+#include "api/api.h"
 #include "catalog/catalog.h"
 #include "events/events.h"
 #include "core/log.h"
@@ -128,8 +129,8 @@ static int ensure_token_key(struct eagle_store *st, struct eagle_err *err)
         sodium_bin2hex(buf, sizeof(buf), daemon_state.token_key, sizeof(daemon_state.token_key));
         return eagle_store_meta_set(st, "token_key", buf, err);
     }
-    if (sodium_hex2bin(daemon_state.token_key, sizeof(daemon_state.token_key), hex, strlen(hex), NULL, &len, NULL) !=
-            0 ||
+    if (sodium_hex2bin(daemon_state.token_key, sizeof(daemon_state.token_key), hex, strlen(hex), NULL, &len,
+                       NULL) != 0 ||
         len != sizeof(daemon_state.token_key)) {
         free(hex);
         return eagle_err_internal(err, "the stored token key is malformed");
@@ -205,7 +206,8 @@ static int ensure_local_cluster(struct eagle_store *st, const struct eagle_confi
                                     json_string_value(json_object_get(swarm, "ID")),
                                     json_string_value(json_object_get(version, "Version")), err);
     if (rc == 0)
-        log_info("daemon", "registered cluster 'local' (%s) in data centre '%s'", cfg->engine, cfg->datacenter);
+        log_info("daemon", "registered cluster 'local' (%s) in data centre '%s'", cfg->engine,
+                 cfg->datacenter);
     json_decref(swarm);
     json_decref(version);
     eagle_engine_free(eng);
@@ -223,12 +225,13 @@ int eagle_daemon_start(const struct eagle_config *cfg, struct eagle_err *err)
     if (eagle_engine_global_init(err) < 0)
         return -1;
     if (mkdir(cfg->data, 0700) != 0 && errno != EEXIST)
-        return eagle_err_invalid(err, "data", "cannot create data directory '%s': %s", cfg->data, strerror(errno));
+        return eagle_err_invalid(err, "data", "cannot create data directory '%s': %s", cfg->data,
+                                 strerror(errno));
     st = eagle_store_open(cfg->data, 1, err);
     if (!st)
         return -1;
-    if (ensure_instance(st, err) < 0 || ensure_token_key(st, err) < 0 || ensure_admin(st, cfg->data, err) < 0 ||
-        ensure_local_cluster(st, cfg, err) < 0) {
+    if (ensure_instance(st, err) < 0 || ensure_token_key(st, err) < 0 ||
+        ensure_admin(st, cfg->data, err) < 0 || ensure_local_cluster(st, cfg, err) < 0) {
         eagle_store_close(st);
         return -1;
     }
@@ -264,6 +267,7 @@ void eagle_daemon_stop(void)
     daemon_state.http = NULL;
     eagle_reconciler_stop();
     eagle_catalog_shutdown();
+    eagle_discovery_cache_clear();
     eagle_events_shutdown();
     for (int i = 0; i < MAX_CLAIMS; i++) {
         free(daemon_state.claims[i]);

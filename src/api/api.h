@@ -24,11 +24,10 @@ struct eagle_engine;
 #define EAGLE_MAX_PARAMS 4
 #define EAGLE_MAX_BODY (1024 * 1024)
 
-
 struct eagle_call {
     const char *method;
-    const char *path;   /* without the query string */
-    const char *query;  /* after '?', "" when none */
+    const char *path;                     /* without the query string */
+    const char *query;                    /* after '?', "" when none */
     const char *params[EAGLE_MAX_PARAMS]; /* the route's {captures}, in order */
     const char *body;
     size_t body_len;
@@ -36,10 +35,10 @@ struct eagle_call {
     const char *source;        /* the peer's address */
     struct eagle_worker *worker;
     json_t *user; /* {"username", "role" ("admin"/"user"), "read_only", "token_id"} after authentication */
-    char token_hash[129];      /* the hex keyed hash of the bearer token */
-    int status;                /* answer */
+    char token_hash[129]; /* the hex keyed hash of the bearer token */
+    int status;           /* answer */
     json_t *out;
-    const char *raw;      /* loop routes only: a body sent as is, instead of out */
+    const char *raw; /* loop routes only: a body sent as is, instead of out */
     size_t raw_len;
     const char *raw_type;        /* its content type */
     struct eagle_blob *raw_blob; /* released after sending (raw may point into it) */
@@ -68,7 +67,13 @@ const char *eagle_api_query(const struct eagle_call *call, const char *name, cha
  * asked, and 1 means "not cached: ask again from a worker". */
 int eagle_api_authenticate(struct eagle_call *call, struct eagle_err *err);
 /* Roles, weakest first. Platform admins are EAGLE_ROLE_ADMIN in every tenant. */
-enum eagle_role { EAGLE_ROLE_NONE, EAGLE_ROLE_VIEWER, EAGLE_ROLE_DEVELOPER, EAGLE_ROLE_OWNER, EAGLE_ROLE_ADMIN };
+enum eagle_role {
+    EAGLE_ROLE_NONE,
+    EAGLE_ROLE_VIEWER,
+    EAGLE_ROLE_DEVELOPER,
+    EAGLE_ROLE_OWNER,
+    EAGLE_ROLE_ADMIN
+};
 const char *eagle_role_name(enum eagle_role r);
 /* "viewer", "developer", "owner" → the role; -1 otherwise. */
 int eagle_role_parse(const char *s);
@@ -126,7 +131,8 @@ int eagle_api_tenant_usage(struct eagle_call *call, const char *tenant, const ch
 int eagle_api_tenant_check(struct eagle_call *call, const char *tenant, const struct eagle_spec *spec,
                            const char *exclude, struct eagle_err *err);
 
-/* services.c: the networks a non-admin's spec may name (its tenant's own, "host" if allowed): 403 otherwise. */
+/* services.c: the networks a non-admin's spec may name (its tenant's own, "host" if allowed): 403 otherwise.
+ */
 int eagle_api_check_networks(struct eagle_call *call, const struct eagle_spec *spec, struct eagle_err *err);
 
 /* agents.c */
@@ -145,6 +151,8 @@ int api_releases_abort(struct eagle_call *call, struct eagle_err *err);
 /* discovery.c (loop routes: memory only) */
 struct eagle_event;
 int api_discovery_list(struct eagle_call *call, struct eagle_err *err);
+/* Let go of the whole-catalog answers kept per index (at shutdown). */
+void eagle_discovery_cache_clear(void);
 int api_discovery_get(struct eagle_call *call, struct eagle_err *err);
 int api_events(struct eagle_call *call, struct eagle_err *err);
 /* Does the stream of `call` let `e` through (its filters and the caller's tenants)? */

@@ -9,6 +9,7 @@
  * 10m) runs out. X-Eagle-Index carries the index on every answer.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +96,8 @@ int api_discovery_get(struct eagle_call *call, struct eagle_err *err)
     if (format && strcmp(format, "docker") != 0 && strcmp(format, "eagle") != 0)
         return eagle_err_invalid(err, "format", "format must be \"eagle\" (default) or \"docker\"");
     found = eagle_catalog_get(call->params[0], &e) == 0;
-    if (found && (!eagle_api_tenant_visible(call, e.tenant) || (want_dc && strcmp(e.datacenter, want_dc) != 0))) {
+    if (found &&
+        (!eagle_api_tenant_visible(call, e.tenant) || (want_dc && strcmp(e.datacenter, want_dc) != 0))) {
         eagle_catalog_entry_release(&e);
         found = 0;
     }
@@ -113,7 +115,9 @@ int api_discovery_get(struct eagle_call *call, struct eagle_err *err)
         call->suspend = 1;
         return 0;
     }
-    struct eagle_blob *b = format && strcmp(format, "docker") == 0 ? e.docker : flag(call, "healthy") ? e.healthy : e.all;
+    struct eagle_blob *b = format && strcmp(format, "docker") == 0 ? e.docker
+                           : flag(call, "healthy")                 ? e.healthy
+                                                                   : e.all;
     call->raw_blob = eagle_blob_ref(b);
     call->raw = b->data;
     call->raw_len = b->len;
@@ -123,12 +127,126 @@ int api_discovery_get(struct eagle_call *call, struct eagle_err *err)
     return 0;
 }
 
+/*
+ * The whole catalog's answers, kept per index. Building one copies every
+ * service's prebuilt answer (2 MB at 1,000 services), so the readers of one
+ * index share one copy. A slot is keyed by the index, the filters and what the
+ * caller may see (every tenant, or its own tenants); slots of older indexes
+ * go at the next build, and the bytes kept are bounded.
+ */
+#define LIST_SLOTS 4
+#define LIST_CACHE_MAX (4u << 20)
+
+static struct {
+    pthread_mutex_t lock;
+    struct {
+        uint64_t index;
+        char *key;
+        struct eagle_blob *blob;
+    } slot[LIST_SLOTS];
+} list_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* The filters, each as "-" when absent or "<length>:<value>", then who the
+ * caller is to the catalog: "*" for admins, else their tenants. NULL when that
+ * does not fit (then the answer is not kept). */
+static char *list_key(struct eagle_call *call, int healthy, const char *tenant, const char *dc,
+                      const char *label)
+{
+    const char *f[] = {tenant, dc, label};
+    char buf[2048];
+    size_t n = (size_t)snprintf(buf, sizeof(buf), "%d", healthy);
+
+    for (int i = 0; i < 3 && n < sizeof(buf); i++)
+        n += f[i] ? (size_t)snprintf(buf + n, sizeof(buf) - n, "|%zu:%s", strlen(f[i]), f[i])
+                  : (size_t)snprintf(buf + n, sizeof(buf) - n, "|-");
+    if (n < sizeof(buf) && eagle_api_is_admin(call)) {
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "|*");
+    } else {
+        json_t *t;
+        size_t i;
+        json_array_foreach(json_object_get(call->user, "tenants"), i, t)
+        {
+            if (n >= sizeof(buf))
+                break;
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, "|%s", json_string_value(t) ?: "");
+        }
+    }
+    return n < sizeof(buf) ? xstrdup(buf) : NULL;
+}
+
+static struct eagle_blob *list_cache_get(uint64_t index, const char *key)
+{
+    struct eagle_blob *b = NULL;
+    pthread_mutex_lock(&list_cache.lock);
+    for (int i = 0; i < LIST_SLOTS && !b; i++)
+        if (list_cache.slot[i].blob && list_cache.slot[i].index == index &&
+            strcmp(list_cache.slot[i].key, key) == 0)
+            b = eagle_blob_ref(list_cache.slot[i].blob);
+    pthread_mutex_unlock(&list_cache.lock);
+    return b;
+}
+
+static void list_cache_drop(int i)
+{
+    eagle_blob_unref(list_cache.slot[i].blob);
+    free(list_cache.slot[i].key);
+    list_cache.slot[i].blob = NULL;
+    list_cache.slot[i].key = NULL;
+}
+
+/* Keep `b` for (index, key); takes over `key`. Nothing is kept for an index
+ * older than one already kept, or past LIST_CACHE_MAX bytes. */
+static void list_cache_put(uint64_t index, char *key, struct eagle_blob *b)
+{
+    size_t kept = 0;
+    int free_slot = -1, newer = 0;
+
+    pthread_mutex_lock(&list_cache.lock);
+    for (int i = 0; i < LIST_SLOTS; i++) {
+        if (!list_cache.slot[i].blob)
+            continue;
+        if (list_cache.slot[i].index > index)
+            newer = 1;
+        else if (list_cache.slot[i].index < index || strcmp(list_cache.slot[i].key, key) == 0)
+            list_cache_drop(i);
+    }
+    if (!newer && b->len <= LIST_CACHE_MAX) {
+        for (int i = 0; i < LIST_SLOTS; i++)
+            if (list_cache.slot[i].blob)
+                kept += list_cache.slot[i].blob->len;
+        for (int i = 0; i < LIST_SLOTS; i++) {
+            if (list_cache.slot[i].blob &&
+                (kept + b->len > LIST_CACHE_MAX || (free_slot < 0 && i == LIST_SLOTS - 1))) {
+                kept -= list_cache.slot[i].blob->len; /* make room */
+                list_cache_drop(i);
+            }
+            if (!list_cache.slot[i].blob && free_slot < 0)
+                free_slot = i;
+        }
+        list_cache.slot[free_slot].index = index;
+        list_cache.slot[free_slot].key = key;
+        list_cache.slot[free_slot].blob = eagle_blob_ref(b);
+        key = NULL;
+    }
+    pthread_mutex_unlock(&list_cache.lock);
+    free(key);
+}
+
+void eagle_discovery_cache_clear(void)
+{
+    pthread_mutex_lock(&list_cache.lock);
+    for (int i = 0; i < LIST_SLOTS; i++)
+        list_cache_drop(i);
+    pthread_mutex_unlock(&list_cache.lock);
+}
+
 int api_discovery_list(struct eagle_call *call, struct eagle_err *err)
 {
     struct eagle_catalog_entry *entries;
+    struct eagle_blob *out;
     uint64_t index, now;
     int have_index, healthy = flag(call, "healthy");
-    char tenant[64], dc[64], lab[512];
+    char tenant[64], dc[64], lab[512], *key;
     const char *want_tenant = eagle_api_query(call, "tenant", tenant, sizeof(tenant));
     const char *want_dc = eagle_api_query(call, "datacenter", dc, sizeof(dc));
     const char *want_label = eagle_api_query(call, "label", lab, sizeof(lab));
@@ -144,41 +262,57 @@ int api_discovery_list(struct eagle_call *call, struct eagle_err *err)
         call->suspend = 1;
         return 0;
     }
-    size_t n = eagle_catalog_list(&entries), cap = 256, len = 0;
-    char *out = xmalloc(cap);
-    int first = 1;
-    len = (size_t)snprintf(out, cap, "{\"index\":%llu,\"services\":[", (unsigned long long)now);
-    for (size_t i = 0; i < n; i++) {
-        struct eagle_catalog_entry *e = &entries[i];
-        int keep = eagle_api_tenant_visible(call, e->tenant) && (!want_tenant || strcmp(e->tenant, want_tenant) == 0) &&
-                   (!want_dc || strcmp(e->datacenter, want_dc) == 0) && (!want_label || label_matches(e, want_label));
-        if (keep) {
-            struct eagle_blob *b = healthy ? e->healthy : e->all;
-            if (len + b->len + 8 > cap) {
-                cap = (len + b->len + 8) * 2;
-                out = xrealloc(out, cap);
+    key = list_key(call, healthy, want_tenant, want_dc, want_label);
+    if (!key || !(out = list_cache_get(now, key))) {
+        size_t n = eagle_catalog_list(&entries, &now), len, kept = 0;
+        char head[64];
+        int hlen = snprintf(head, sizeof(head), "{\"index\":%llu,\"services\":[", (unsigned long long)now);
+
+        len = (size_t)hlen + 2; /* the head, "]}" */
+        for (size_t i = 0; i < n; i++) {
+            struct eagle_catalog_entry *e = &entries[i];
+            int keep = eagle_api_tenant_visible(call, e->tenant) &&
+                       (!want_tenant || strcmp(e->tenant, want_tenant) == 0) &&
+                       (!want_dc || strcmp(e->datacenter, want_dc) == 0) &&
+                       (!want_label || label_matches(e, want_label));
+            if (keep) {
+                entries[kept++] = *e;
+                len += (healthy ? e->healthy : e->all)->len + 1;
+            } else {
+                eagle_catalog_entry_release(e);
             }
-            if (!first)
-                out[len++] = ',';
-            memcpy(out + len, b->data, b->len);
-            len += b->len;
-            first = 0;
         }
-        eagle_catalog_entry_release(e);
+        len -= kept ? 1 : 0; /* commas between */
+        out = eagle_blob_new(NULL, len);
+        char *p = out->data;
+        memcpy(p, head, (size_t)hlen);
+        p += hlen;
+        for (size_t i = 0; i < kept; i++) {
+            struct eagle_blob *b = healthy ? entries[i].healthy : entries[i].all;
+            if (i)
+                *p++ = ',';
+            memcpy(p, b->data, b->len);
+            p += b->len;
+            eagle_catalog_entry_release(&entries[i]);
+        }
+        memcpy(p, "]}", 2);
+        free(entries);
+        if (key) {
+            list_cache_put(now, key, out);
+            key = NULL;
+        }
     }
-    free(entries);
-    memcpy(out + len, "]}", 3);
-    len += 2;
-    call->raw_blob = eagle_blob_new(out, len);
-    free(out);
-    call->raw = call->raw_blob->data;
-    call->raw_len = len;
+    free(key);
+    call->raw_blob = out;
+    call->raw = out->data;
+    call->raw_len = out->len;
     call->raw_type = "application/json";
     call->index_header = now;
     return 0;
 }
 
-/* GET /v1/events?type=task,service&service=web&tenant=t, resumable with Last-Event-ID (or ?last_event_id=). */
+/* GET /v1/events?type=task,service&service=web&tenant=t, resumable with Last-Event-ID (or ?last_event_id=).
+ */
 int api_events(struct eagle_call *call, struct eagle_err *err)
 {
     char types[128], service[64], tenant[64], last[32];
@@ -206,8 +340,9 @@ int api_events(struct eagle_call *call, struct eagle_err *err)
             for (int i = 0; known[i] && !ok; i++)
                 ok = strcmp(known[i], tok) == 0;
             if (!ok)
-                return eagle_err_invalid(err, "type", "unknown event type '%s' (service, task, node, release, "
-                                                      "build, health)",
+                return eagle_err_invalid(err, "type",
+                                         "unknown event type '%s' (service, task, node, release, "
+                                         "build, health)",
                                          tok);
         }
     }

@@ -101,7 +101,8 @@ struct eagle_blob *eagle_blob_new(const char *data, size_t len)
     struct eagle_blob *b = xmalloc(sizeof(*b) + len + 1);
     b->refs = 1;
     b->len = len;
-    memcpy(b->data, data, len);
+    if (data)
+        memcpy(b->data, data, len);
     b->data[len] = 0;
     return b;
 }
@@ -208,10 +209,12 @@ int eagle_catalog_get(const char *name, struct eagle_catalog_entry *e)
     return found ? 0 : -1;
 }
 
-size_t eagle_catalog_list(struct eagle_catalog_entry **out)
+size_t eagle_catalog_list(struct eagle_catalog_entry **out, uint64_t *index)
 {
     size_t n;
     pthread_rwlock_rdlock(&cat.lock);
+    if (index)
+        *index = cat.index;
     n = cat.snap.n;
     *out = xcalloc(n ? n : 1, sizeof(**out));
     for (size_t i = 0; i < n; i++)

@@ -25,6 +25,8 @@ struct eagle_blob {
     char data[]; /* NUL-terminated */
 };
 
+/* A blob of `len` bytes copied from `data`, or left for the caller to fill when
+ * `data` is NULL. */
 struct eagle_blob *eagle_blob_new(const char *data, size_t len);
 struct eagle_blob *eagle_blob_ref(struct eagle_blob *b);
 void eagle_blob_unref(struct eagle_blob *b); /* NULL is a no-op */
@@ -55,8 +57,8 @@ uint64_t eagle_catalog_index(void);
 int eagle_catalog_get(const char *name, struct eagle_catalog_entry *e);
 
 /* Every service, sorted by name: an array of entries (caller releases each and
- * frees the array). */
-size_t eagle_catalog_list(struct eagle_catalog_entry **out);
+ * frees the array), and in *index (may be NULL) the index they are the view at. */
+size_t eagle_catalog_list(struct eagle_catalog_entry **out, uint64_t *index);
 
 /* Change listener: called on the writer's thread after each change, with the
  * new index. One listener (the HTTP layer's); set before the watcher starts. */

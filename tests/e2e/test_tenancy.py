@@ -1164,6 +1164,16 @@ def test_two_tenants_see_only_their_own_services_discovery_and_events(eagle, clu
         assert user.ok("GET", "/v1/discovery/services?tenant=" + tenant)["services"] == []
         assert_error(user.api("GET", "/v1/discovery/services/" + theirs), 404, "not_found")
         assert user.ok("GET", "/v1/discovery/services/" + mine)["name"] == mine
+    # The whole catalog's answer is kept per index: callers who may see different
+    # tenants each get their own, even when they ask at one index.
+    def views_at_one_index():
+        rs = [c.api("GET", "/v1/discovery/services") for c in (eagle, a_dev, b_dev, eagle, a_dev)]
+        if len({r.headers["X-Eagle-Index"] for r in rs}) != 1:
+            return None
+        return [sorted(s["name"] for s in r.json()["services"]) for r in rs]
+    views = wait_until(views_at_one_index, timeout=30, what="the catalog as three callers see it at one index")
+    assert {"xa-web", "xb-web"} <= set(views[0]) and views[0] == views[3], views
+    assert views[1] == views[4] == ["xa-web"] and views[2] == ["xb-web"], views
 
     # events: each stream gets its own tenant's, never the other's (the admin's gets both)
     streams = {"a": EventStream(eagle, a_dev.token), "b": EventStream(eagle, b_dev.token),
