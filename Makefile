@@ -35,7 +35,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .SECONDEXPANSION:
-.PHONY: all check unit e2e asan asan-e2e fuzz fuzz-run install clean format
+.PHONY: all check unit e2e asan asan-e2e fuzz fuzz-run install clean format FORCE
 
 all: $(BUILD)/eagled $(BUILD)/eaglectl $(BUILD)/eagle-agent
 
@@ -43,6 +43,15 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
 	@$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# The version is baked into the files that show it; they are rebuilt whenever it
+# changes (a new commit, a dirty tree), not only when they do.
+VERSIONED_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(shell grep -rl --include='*.c' EAGLE_VERSION src))
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+$(VERSIONED_OBJ): $(BUILD)/version.stamp
+FORCE:
 
 # The OpenAPI description is compiled into eagled (served as /v1/openapi.json).
 $(BUILD)/gen/openapi.c: docs/openapi.json
