@@ -44,7 +44,7 @@ static const char *migrations[] = {
     "CREATE TABLE members (tenant TEXT NOT NULL REFERENCES tenants(name) ON DELETE CASCADE,"
     "  username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE, role TEXT NOT NULL,"
     "  PRIMARY KEY (tenant, username));"
-    "INSERT INTO tenants (name, created_at) VALUES ('default', '1970-01-01T00:00:00Z');"
+    "INSERT INTO tenants (name, created_at) VALUES ('default', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));"
     "ALTER TABLE services ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';"
     "ALTER TABLE tokens ADD COLUMN id TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE tokens ADD COLUMN name TEXT NOT NULL DEFAULT '';"
@@ -84,6 +84,9 @@ static const char *migrations[] = {
     "CREATE TABLE agents (cluster TEXT PRIMARY KEY REFERENCES clusters(name), token_hash TEXT NOT NULL,"
     "  image TEXT NOT NULL, url TEXT NOT NULL, engine_socket TEXT NOT NULL, proc TEXT NOT NULL,"
     "  service_id TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, created_by TEXT NOT NULL);",
+    /* 7: stores made before 2026-11-26 dated the default tenant 1970: date it by the first user */
+    "UPDATE tenants SET created_at = COALESCE((SELECT MIN(created_at) FROM users),"
+    "  strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) WHERE name = 'default' AND created_at = '1970-01-01T00:00:00Z';",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -149,8 +149,9 @@ static void test_tenants(void **state)
 
     assert_int_equal(eagle_store_user_create(st, "alice", "h", "user", &err), 0);
     assert_int_equal(eagle_store_cluster_create(st, "local", "dc1", "unix:///x.sock", 0, "", "", &err), 0);
-    /* the default tenant exists from the first migration */
+    /* the default tenant exists from the first migration, dated when the store was made */
     assert_int_equal(eagle_store_tenant_get(st, "default", &row, &err), 0);
+    assert_true(strncmp(json_string_value(json_object_get(row, "created_at")), "20", 2) == 0);
     json_decref(row);
     assert_int_equal(eagle_store_tenant_create(st, "cdn", "{\"replicas\":4}", "pool-a", "{}", &err), 0);
     assert_int_equal(eagle_store_tenant_create(st, "cdn", "{}", "", "{}", &err), -1);
