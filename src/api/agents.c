@@ -1,17 +1,18 @@
 /*
- * agents.c — eagle-agent: installing it on a cluster as a global Swarm
- * service (PUT/GET/DELETE /v1/clusters/{name}/agent, platform admins), and
- * the agents' own call (POST /v1/agent/sync), authenticated by the cluster's
- * agent token instead of a user's.
+ * agents.c — eagle-agent: installing it on a cluster (PUT/GET/DELETE
+ * /v1/clusters/{name}/agent, platform admins), and the agents' own call
+ * (POST /v1/agent/sync), authenticated by a node's agent token instead of a
+ * user's.
  *
- * The token is 32 random bytes, shown to nobody: eagled puts it in a Swarm
- * secret the agent service mounts, and keeps only its keyed hash. Installing
- * again replaces the service, the secret and the token (so it also rotates
- * the token). Engine objects are made before the store records them and are
- * removed again when a later step fails; a crash in between leaves objects no
- * row names, which the reconciler sweeps (controllers/agents.c).
+ * Each node gets its own Swarm service and its own token, 32 random bytes
+ * shown to nobody: eagled puts it in a Swarm secret only that node's service
+ * mounts, and keeps only its keyed hash, with the node it belongs to
+ * (controllers/agents.c). Installing records the agent, then starts the
+ * nodes' agents; installing again replaces them all (and so rotates every
+ * token). A failed install leaves nothing; one cut short by a crash is
+ * finished by the reconciler, which also starts the agent of a node that
+ * joins later.
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,26 +28,30 @@
 #include "store/agents.h"
 #include "store/store.h"
 
-#define AGENT_SERVICE "eagle-agent"
-
-static json_t *agent_out(const json_t *row)
+static int agent_out(struct eagle_store *st, const json_t *row, json_t **out, struct eagle_err *err)
 {
-    json_t *o = json_deep_copy(row);
-    json_object_del(o, "token_hash");
-    json_object_set_new(o, "agents", eagle_health_agents(json_string_value(json_object_get(row, "cluster"))));
-    return o;
+    const char *cluster = json_string_value(json_object_get(row, "cluster"));
+    json_t *nodes;
+    if (eagle_store_agent_node_list(st, cluster, &nodes, err) < 0)
+        return -1;
+    *out = json_deep_copy(row);
+    json_object_set_new(*out, "nodes", nodes);
+    json_object_set_new(*out, "agents", eagle_health_agents(cluster));
+    return 0;
 }
 
 int api_cluster_agent_get(struct eagle_call *call, struct eagle_err *err)
 {
     json_t *row;
 
+    int rc;
+
     if (eagle_api_require_admin(call, err) < 0 ||
         eagle_store_agent_get(call->worker->store, call->params[0], &row, err) < 0)
         return -1;
-    call->out = agent_out(row);
+    rc = agent_out(call->worker->store, row, &call->out, err);
     json_decref(row);
-    return 0;
+    return rc;
 }
 
 /* A value with no whitespace or control characters, 1..max bytes. */
@@ -67,19 +72,25 @@ static int abs_path(const char *s)
            strcmp(s + strlen(s) - (strlen(s) > 2 ? 3 : 0), "/..");
 }
 
+/* Forget the agent row after a failed install (its objects are gone already). */
+static void undo_row(struct eagle_store *st, const char *cluster)
+{
+    struct eagle_err e2;
+    if (eagle_store_begin(st, &e2) < 0 || eagle_store_agent_delete(st, cluster, &e2) < 0 ||
+        eagle_store_commit(st, &e2) < 0) {
+        eagle_store_rollback(st);
+        log_warn("agents", "cannot forget the failed agent install on '%s': %s", cluster, e2.msg);
+    }
+}
+
 int api_cluster_agent_put(struct eagle_call *call, struct eagle_err *err)
 {
     static const char *const keys[] = {"image", "url", "engine_socket", "proc", "all_nodes", NULL};
     const char *cluster = call->params[0];
     struct eagle_store *st = call->worker->store;
-    json_t *body = NULL, *crow = NULL, *info = NULL, *spec = NULL, *secret = NULL, *row = NULL;
+    json_t *body = NULL, *crow = NULL, *info = NULL, *row = NULL;
     struct eagle_engine *eng;
-    char *service_id = NULL;
-    const char *secret_id = NULL;
-    unsigned char raw[32];
-    char token[65], hash[129], b64[sodium_base64_ENCODED_LEN(64, sodium_base64_VARIANT_ORIGINAL)],
-        secret_name[128];
-    int rc = -1, claimed = 0;
+    int rc = -1, claimed = 0, created = 0;
 
     if (eagle_api_require_admin(call, err) < 0 || eagle_api_body(call, &body, err) < 0 ||
         eagle_api_check_keys(body, keys, err) < 0)
@@ -126,110 +137,54 @@ int api_cluster_agent_put(struct eagle_call *call, struct eagle_err *err)
         eagle_err_wrap(err, "reach cluster '%s'", cluster);
         goto out;
     }
+    /* eagled checks the tasks of its own node itself (when it shares the engine's host) */
     const char *local = json_string_value(json_object_get(json_object_get(info, "Swarm"), "NodeID"));
     int unix_socket = strncmp(json_string_value(json_object_get(crow, "endpoint")) ?: "", "unix://", 7) == 0;
+    const char *exclude = unix_socket && local && !json_is_true(all) ? local : "";
+
     if (!eagle_agent_claim(cluster)) {
         eagle_err_set(err, 409, "conflict", NULL, "the agent of cluster '%s' is being changed: try again",
                       cluster);
         goto out;
     }
     claimed = 1;
-    if (eagle_agent_remove_objects(eng, cluster, NULL, NULL, NULL, err) < 0) {
+    if (eagle_agent_remove_objects(eng, cluster, NULL, err) < 0) {
         eagle_err_wrap(err, "remove the previous agent of cluster '%s'", cluster);
         goto out;
     }
-
-    randombytes_buf(raw, sizeof(raw));
-    sodium_bin2hex(token, sizeof(token), raw, sizeof(raw));
-    eagle_api_token_hash(token, hash);
-    sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)token, strlen(token),
-                      sodium_base64_VARIANT_ORIGINAL);
-    sodium_memzero(raw, sizeof(raw));
-    eagle_agent_secret_name(secret_name, sizeof(secret_name), cluster, hash);
-    json_t *sreq = json_pack("{s:s, s:s, s:{s:s, s:s}}", "Name", secret_name, "Data", b64, "Labels",
-                             "eagle.agent", cluster, "eagle.instance", eagle_daemon_instance());
-    sodium_memzero(b64, sizeof(b64));
-    int src = eagle_engine_call(eng, "POST", "/secrets/create", sreq, &secret, err);
-    json_decref(sreq);
-    if (src < 0 || !(secret_id = json_string_value(json_object_get(secret, "ID")))) {
-        eagle_err_wrap(err, "create the agent's secret on cluster '%s'", cluster);
-        goto out;
-    }
-
-    char *env_url = xasprintf("EAGLE_AGENT_URL=%s", url),
-         *env_cluster = xasprintf("EAGLE_AGENT_CLUSTER=%s", cluster);
-    spec = json_pack(
-        "{s:s, s:{s:s, s:s}, s:{s:{}},"
-        " s:{s:{s:s, s:[s, s, s, s, s], s:[s, s], s:[{s:s, s:s, s:s, s:b}, {s:s, s:s, s:s, s:b}],"
-        "       s:[{s:{s:s, s:s, s:s, s:i}, s:s, s:s}]},"
-        "    s:[{s:s}], s:{s:s, s:I}, s:{s:[]}}}",
-        "Name", AGENT_SERVICE, "Labels", "eagle.agent", cluster, "eagle.instance", eagle_daemon_instance(),
-        "Mode", "Global", "TaskTemplate", "ContainerSpec", "Image", image, "Env", env_url, env_cluster,
-        "EAGLE_AGENT_TOKEN_FILE=/run/secrets/eagle-agent-token",
-        "EAGLE_AGENT_ENGINE=unix:///var/run/docker.sock", "EAGLE_AGENT_PROC=/host/proc", "CapabilityAdd",
-        "CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "Mounts", "Type", "bind", "Source", sock, "Target",
-        "/var/run/docker.sock", "ReadOnly", 0, "Type", "bind", "Source", proc, "Target", "/host/proc",
-        "ReadOnly", 1, "Secrets", "File", "Name", "eagle-agent-token", "UID", "0", "GID", "0", "Mode", 0400,
-        "SecretID", secret_id, "SecretName", secret_name, "Networks", "Target", "host", "RestartPolicy",
-        "Condition", "any", "Delay", (json_int_t)2000000000, "Placement", "Constraints");
-    free(env_url);
-    free(env_cluster);
-    if (!spec) {
-        eagle_err_internal(err, "cannot build the agent's service spec");
-        goto undo;
-    }
-    if (unix_socket && local && !json_is_true(all)) { /* eagled checks its own node itself */
-        char *c = xasprintf("node.id!=%s", local);
-        json_array_append_new(
-            json_object_get(json_object_get(json_object_get(spec, "TaskTemplate"), "Placement"),
-                            "Constraints"),
-            json_string(c));
-        free(c);
-    }
-    if (eagle_engine_service_create(eng, spec, &service_id, err) < 0) {
-        if (err->status == 409)
-            eagle_err_set(err, 409, "conflict", NULL,
-                          "cluster '%s' already has a service named '%s' that is not Eagle's agent", cluster,
-                          AGENT_SERVICE);
-        else
-            eagle_err_wrap(err, "create the agent service on cluster '%s'", cluster);
-        goto undo;
-    }
-    eagle_daemon_fault_point("agent-in-engine");
     if (eagle_store_begin(st, err) < 0)
-        goto undo;
-    if (eagle_store_agent_put(st, cluster, hash, image, url, sock, proc, service_id, eagle_api_username(call),
-                              err) < 0 ||
+        goto out;
+    if (eagle_store_agent_put(st, cluster, image, url, sock, proc, exclude, eagle_api_username(call), err) <
+            0 ||
         eagle_store_audit(st, eagle_api_username(call), "", "cluster.agent.install", cluster, "ok", image,
                           call->source, err) < 0 ||
         eagle_store_commit(st, err) < 0) {
         eagle_store_rollback(st);
-        goto undo;
+        goto out;
     }
+    eagle_health_forget_agents(cluster); /* the old tokens are gone with their secrets */
     if (eagle_store_agent_get(st, cluster, &row, err) < 0)
         goto out;
-    log_info("agents", "eagle-agent %s installed on cluster '%s' (service %.12s), reaching eagled at %s",
-             image, cluster, service_id, url);
-    call->out = agent_out(row);
+    if (eagle_agent_converge(eng, st, row, &created, NULL, err) < 0) {
+        struct eagle_err e2;
+        if (eagle_agent_remove_objects(eng, cluster, NULL, &e2) < 0)
+            log_warn("agents", "cannot undo the agent install on '%s' (the reconciler will): %s", cluster,
+                     e2.msg);
+        undo_row(st, cluster);
+        goto out;
+    }
+    log_info("agents", "eagle-agent %s installed on cluster '%s' (%d node(s)), reaching eagled at %s", image,
+             cluster, created, url);
+    if (agent_out(st, row, &call->out, err) < 0)
+        goto out;
     rc = 0;
-    goto out;
-undo : {
-    struct eagle_err e2;
-    if (eagle_agent_remove_objects(eng, cluster, NULL, NULL, NULL, &e2) < 0)
-        log_warn("agents", "cannot undo the agent install on '%s' (the reconciler will): %s", cluster,
-                 e2.msg);
-}
 out:
     if (claimed)
         eagle_agent_unclaim(cluster);
-    sodium_memzero(token, sizeof(token));
     json_decref(body);
     json_decref(crow);
     json_decref(info);
-    json_decref(spec);
-    json_decref(secret);
     json_decref(row);
-    free(service_id);
     return rc;
 }
 
@@ -251,7 +206,7 @@ int api_cluster_agent_delete(struct eagle_call *call, struct eagle_err *err)
     }
     claimed = 1;
     if (!(eng = eagle_worker_engine(call->worker, crow, err)) ||
-        eagle_agent_remove_objects(eng, cluster, NULL, NULL, NULL, err) < 0) {
+        eagle_agent_remove_objects(eng, cluster, NULL, err) < 0) {
         eagle_err_wrap(err, "remove the agent from cluster '%s'", cluster);
         goto out;
     }
@@ -275,7 +230,6 @@ out:
     return rc;
 }
 
-/* POST /v1/agent/sync: "Authorization: Bearer <agent token>" and {"cluster", ...}. */
 int api_agent_sync(struct eagle_call *call, struct eagle_err *err)
 {
     static const char *const keys[] = {"cluster", "node", "hostname", "version", "results", "killed", NULL};
@@ -295,11 +249,18 @@ int api_agent_sync(struct eagle_call *call, struct eagle_err *err)
         goto out;
     }
     eagle_api_token_hash(a + 7, hash);
-    if (eagle_store_agent_get(call->worker->store, cluster, &row, err) < 0 ||
-        strlen(json_string_value(json_object_get(row, "token_hash")) ?: "") != strlen(hash) ||
-        sodium_memcmp(json_string_value(json_object_get(row, "token_hash")), hash, strlen(hash)) != 0) {
+    if (eagle_store_agent_node_by_token(call->worker->store, hash, &row, err) < 0 ||
+        strcmp(json_string_value(json_object_get(row, "cluster")) ?: "", cluster) != 0) {
         /* one answer for "no such cluster" and "wrong token" */
         eagle_err_set(err, 401, "unauthenticated", NULL, "not a valid agent token for cluster '%s'", cluster);
+        goto out;
+    }
+    const char *node = json_string_value(json_object_get(body, "node"));
+    const char *own = json_string_value(json_object_get(row, "node"));
+    if (node && *node && strlen(node) <= 64 && !strchr(node, '/') && strcmp(node, own) != 0) {
+        /* (a malformed node is the 400 of the checks below) */
+        eagle_err_set(err, 403, "forbidden", "node", "this token belongs to the agent of node %s, not %.64s",
+                      own, node);
         goto out;
     }
     if (eagle_health_agent_sync(cluster, body, &call->out, err) < 0)

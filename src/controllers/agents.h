@@ -1,13 +1,22 @@
 /*
- * agents.h — eagle-agent's objects in an engine: the global service and the
- * Swarm secret holding its token (installed by api/agents.c).
+ * agents.h — eagle-agent's objects in an engine: one Swarm service per node,
+ * each with its own Swarm secret holding that node's token.
  *
- * Installing makes the engine objects before the store records them, so a
- * crash in between leaves objects no row names. The reconciler sweeps them:
- * every pass, for each ready cluster, it removes this Eagle's agent services
- * and secrets other than the ones the cluster's row names. Installs, removals
- * and the sweep of one cluster hold its claim, so the sweep never sees an
- * install half done.
+ * Why one service per node and not one global service: a Swarm secret reaches
+ * only the nodes that run a task using it, so a token per node is one no
+ * other node ever holds. eagled knows each token's node, and a node's agent
+ * can speak for that node alone: a compromised node can neither report other
+ * nodes' tasks unhealthy nor learn what runs there.
+ *
+ * eagle_agent_converge() brings the engine in line with the store: a service
+ * for every node of the swarm (but the excluded one, checked by eagled
+ * itself), none for a node that left, a new one where a service went missing,
+ * and nothing no row names (what a crash between the engine's objects and the
+ * store's row leaves). The install calls it, and the reconciler every pass,
+ * so a node that joins gets its agent within one pass. Engine objects are
+ * made before the row that names them; the row goes before its objects.
+ * Installs, removals and the reconciler's pass over one cluster hold its
+ * claim, so no pass sees another half done.
  */
 #ifndef EAGLE_CONTROLLERS_AGENTS_H
 #define EAGLE_CONTROLLERS_AGENTS_H
@@ -17,23 +26,28 @@
 #include "controllers/context.h"
 #include "core/err.h"
 #include "engine/engine.h"
+#include "store/store.h"
 
 /* One change at a time to a cluster's agent, across API workers and the
  * reconciler: 1 when claimed, 0 when another thread holds it. */
 int eagle_agent_claim(const char *cluster);
 void eagle_agent_unclaim(const char *cluster);
 
-/* The name of the secret for a token whose keyed hash is `token_hash`. */
-void eagle_agent_secret_name(char *buf, size_t n, const char *cluster, const char *token_hash);
+/* Remove every agent service of `cluster` this Eagle made, then their
+ * secrets; *removed (may be NULL) counts them. -1 and err when the engine
+ * cannot list or remove a service. */
+int eagle_agent_remove_objects(struct eagle_engine *eng, const char *cluster, int *removed,
+                               struct eagle_err *err);
 
-/* Remove this Eagle's agent services of `cluster`, then its secrets, except
- * the service with id `keep_service` and the secret named `keep_secret`
- * (either NULL: keep none). Sets *removed (may be NULL) to how many objects
- * went. -1 and err when the engine cannot list or remove a service. */
-int eagle_agent_remove_objects(struct eagle_engine *eng, const char *cluster, const char *keep_service,
-                               const char *keep_secret, int *removed, struct eagle_err *err);
+/* Converge the cluster whose agent row is `agent` (see above); the caller
+ * holds the claim. *created and *removed (either may be NULL) count the
+ * nodes' agents started and the objects removed. -1 and err when the engine
+ * or the store fails; what was done before stays done and named. */
+int eagle_agent_converge(struct eagle_engine *eng, struct eagle_store *st, const json_t *agent, int *created,
+                         int *removed, struct eagle_err *err);
 
-/* The reconciler's sweep of one cluster (a store row of clusters) it found ready. */
+/* The reconciler's pass over one cluster (a store row of clusters) it found
+ * ready: converge when an agent is installed, else remove leftovers. */
 void eagle_agent_sweep(struct eagle_worker *w, const json_t *cluster);
 
 #endif

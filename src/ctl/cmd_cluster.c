@@ -311,8 +311,9 @@ static const char agent_install_usage[] =
     "Usage: eaglectl cluster agent install NAME --image IMG --url URL [--engine-socket P] [--proc P] "
     "[--all-nodes]\n"
     "\n"
-    "Run eagle-agent on every node of cluster NAME as a global Swarm service, with a new token in a Swarm\n"
-    "secret. Installing again replaces it (and its token). Build the image with scripts/agent-image.sh.\n"
+    "Run eagle-agent on every node of cluster NAME: a Swarm service per node, each with its own token in a\n"
+    "Swarm secret only that node receives. Nodes that join later get theirs within seconds. Installing\n"
+    "again replaces them all (and so every token). Build the image with scripts/agent-image.sh.\n"
     "\n"
     "Options:\n"
     "  --image IMG          the eagle-agent image, pullable by every node\n"
@@ -324,12 +325,14 @@ static const char agent_install_usage[] =
 static const char agent_show_usage[] =
     "Usage: eaglectl cluster agent show NAME\n"
     "\n"
-    "How the agent was installed, then one line per node whose agent synced:\n"
-    "NODE HOSTNAME VERSION LAST SEEN STATE TARGETS HEALTHY UNHEALTHY UNKNOWN.\n";
+    "How the agent was installed, then one line per node that runs it:\n"
+    "NODE SERVICE HOSTNAME VERSION LAST SEEN STATE TARGETS HEALTHY UNHEALTHY UNKNOWN\n"
+    "(STATE: starting until its first sync, then syncing, or silent when it stopped).\n";
 
-static const char agent_rm_usage[] = "Usage: eaglectl cluster agent rm NAME\n"
-                                     "\n"
-                                     "Remove eagle-agent from the cluster (its service and its secret).\n";
+static const char agent_rm_usage[] =
+    "Usage: eaglectl cluster agent rm NAME\n"
+    "\n"
+    "Remove eagle-agent from the cluster (every node's service and secret).\n";
 
 static int agent_install(struct ctl *ctl, int argc, char **argv)
 {
@@ -365,9 +368,11 @@ static int agent_install(struct ctl *ctl, int argc, char **argv)
     if (ctl->output == CTL_OUTPUT_JSON)
         ctl_print_reply(&reply);
     else
-        printf("eagle-agent %s installed on cluster '%s' (service %.12s); its agents reach eagled at %s\n",
-               ctl_jstr(reply.json, "image"), args.pos[0], ctl_jstr(reply.json, "service_id"),
-               ctl_jstr(reply.json, "url"));
+        printf(
+            "eagle-agent %s installed on cluster '%s' (%zu node(s), a service and a token each); its agents "
+            "reach eagled at %s\n",
+            ctl_jstr(reply.json, "image"), args.pos[0], json_array_size(ctl_jget(reply.json, "nodes")),
+            ctl_jstr(reply.json, "url"));
     ctl_http_reply_release(&reply);
     rc = CTL_EXIT_OK;
 out:
@@ -377,16 +382,28 @@ out:
     return rc;
 }
 
+static json_t *agent_of(json_t *agents, const char *node)
+{
+    json_t *a;
+    size_t i;
+    json_array_foreach(agents, i, a)
+    {
+        if (strcmp(ctl_jstr(a, "node"), node) == 0)
+            return a;
+    }
+    return NULL;
+}
+
 static int agent_show(struct ctl *ctl, int argc, char **argv)
 {
-    static const char *const headers[] = {"NODE",    "HOSTNAME", "VERSION",   "LAST SEEN", "STATE",
-                                          "TARGETS", "HEALTHY",  "UNHEALTHY", "UNKNOWN",   NULL};
+    static const char *const headers[] = {"NODE",    "SERVICE", "HOSTNAME",  "VERSION", "LAST SEEN", "STATE",
+                                          "TARGETS", "HEALTHY", "UNHEALTHY", "UNKNOWN", NULL};
     struct ctl_http_reply reply;
     struct ctl_table table;
     struct ctl_args args;
     char *path;
     size_t i;
-    json_t *a;
+    json_t *n;
     int rc;
 
     if ((rc = parse_simple(ctl, argc, argv, agent_show_usage, 1, &args)) != CTL_CONTINUE)
@@ -402,31 +419,36 @@ static int agent_show(struct ctl *ctl, int argc, char **argv)
         ctl_http_reply_release(&reply);
         return CTL_EXIT_OK;
     }
-    json_t *agents = json_incref(ctl_jget(reply.json, "agents"));
+    json_t *agents = json_incref(ctl_jget(reply.json, "agents")),
+           *nodes = json_incref(ctl_jget(reply.json, "nodes"));
     json_object_del(reply.json, "agents");
+    json_object_del(reply.json, "nodes");
     ctl_kv_object(reply.json);
     printf("\n");
     ctl_table_init(&table, headers);
-    json_array_foreach(agents, i, a)
+    json_array_foreach(nodes, i, n)
     {
-        char n[4][24];
-        snprintf(n[0], sizeof(n[0]), "%lld", (long long)ctl_jint(a, "targets", 0));
-        snprintf(n[1], sizeof(n[1]), "%lld", (long long)ctl_jint(a, "healthy", 0));
-        snprintf(n[2], sizeof(n[2]), "%lld", (long long)ctl_jint(a, "unhealthy", 0));
-        snprintf(n[3], sizeof(n[3]), "%lld", (long long)ctl_jint(a, "unknown", 0));
-        ctl_table_cell(&table, ctl_jstr(a, "node"));
-        ctl_table_cell(&table, ctl_jstr(a, "hostname"));
-        ctl_table_cell(&table, ctl_jstr(a, "version"));
-        ctl_table_cell(&table, ctl_jstr(a, "last_seen"));
-        ctl_table_cell(&table, json_is_true(ctl_jget(a, "stale")) ? "silent" : "syncing");
+        json_t *a = agent_of(agents, ctl_jstr(n, "node"));
+        char c[4][24];
+        snprintf(c[0], sizeof(c[0]), "%lld", (long long)ctl_jint(a, "targets", 0));
+        snprintf(c[1], sizeof(c[1]), "%lld", (long long)ctl_jint(a, "healthy", 0));
+        snprintf(c[2], sizeof(c[2]), "%lld", (long long)ctl_jint(a, "unhealthy", 0));
+        snprintf(c[3], sizeof(c[3]), "%lld", (long long)ctl_jint(a, "unknown", 0));
+        ctl_table_cell(&table, ctl_jstr(n, "node"));
+        ctl_table_cellf(&table, "%.12s", ctl_jstr(n, "service_id"));
+        ctl_table_cell(&table, a ? ctl_jstr(a, "hostname") : "-");
+        ctl_table_cell(&table, a ? ctl_jstr(a, "version") : "-");
+        ctl_table_cell(&table, a ? ctl_jstr(a, "last_seen") : "-");
+        ctl_table_cell(&table, !a ? "starting" : json_is_true(ctl_jget(a, "stale")) ? "silent" : "syncing");
         for (int k = 0; k < 4; k++)
-            ctl_table_cell(&table, n[k]);
+            ctl_table_cell(&table, a ? c[k] : "-");
     }
     ctl_table_print(&table, stdout);
-    if (json_array_size(agents) == 0)
-        printf("(no agent has synced yet: check 'docker service ps eagle-agent' on the cluster)\n");
+    if (json_array_size(nodes) == 0)
+        printf("(no node runs the agent: eagled checks its own node, and the cluster has no other)\n");
     ctl_table_release(&table);
     json_decref(agents);
+    json_decref(nodes);
     ctl_http_reply_release(&reply);
     return CTL_EXIT_OK;
 }

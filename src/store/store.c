@@ -87,6 +87,12 @@ static const char *migrations[] = {
     /* 7: stores made before 2026-11-26 dated the default tenant 1970: date it by the first user */
     "UPDATE tenants SET created_at = COALESCE((SELECT MIN(created_at) FROM users),"
     "  strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) WHERE name = 'default' AND created_at = '1970-01-01T00:00:00Z';",
+    /* 8: eagle-agent per node: a service, a secret and a token each (agents.token_hash and
+     *    agents.service_id are no longer used) */
+    "ALTER TABLE agents ADD COLUMN exclude_node TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE agent_nodes (cluster TEXT NOT NULL REFERENCES agents(cluster) ON DELETE CASCADE,"
+    "  node TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, service_id TEXT NOT NULL,"
+    "  secret_name TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (cluster, node));",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -85,13 +85,19 @@ def instances(eagle, name):
 
 def test_agent_checks_and_replaces_tasks_on_the_worker(eagle, cluster_env, agent):
     env = cluster_env
-    assert agent["cluster"] == "local" and agent["service_id"] and "token_hash" not in agent, agent
+    assert agent["cluster"] == "local" and "token_hash" not in agent, agent
+    # one node runs it: the worker (eagled checks the manager, its own node, itself)
+    assert [n["node"] for n in agent["nodes"]] == [env.worker.node_id], agent
+    assert "token_hash" not in agent["nodes"][0] and agent["exclude_node"] == env.manager.node_id, agent
 
-    # The engine runs it as a global service on the worker only, token in a secret.
+    # The engine runs it as the worker's own service, with the worker's own token in a secret.
     svc = env.engine_services("eagle.agent")
-    assert len(svc) == 1 and svc[0]["Spec"]["Mode"] == {"Global": {}}, svc
+    assert [s["ID"] for s in svc] == [agent["nodes"][0]["service_id"]], svc
+    assert svc[0]["Spec"]["Name"] == "eagle-agent-" + env.worker.node_id, svc
+    assert svc[0]["Spec"]["TaskTemplate"]["Placement"]["Constraints"] == ["node.id==" + env.worker.node_id], svc
     cs = svc[0]["Spec"]["TaskTemplate"]["ContainerSpec"]
     assert cs["Secrets"][0]["File"]["Name"] == "eagle-agent-token", cs
+    assert cs["Secrets"][0]["SecretName"] == agent["nodes"][0]["secret_name"], cs
     assert not [e for e in cs.get("Env", []) if "TOKEN=" in e], cs  # no token in the spec
     seen = live_agent(eagle, env)
     assert seen["hostname"] == "eagle-e2e-worker" and seen["version"], seen
@@ -146,7 +152,7 @@ def test_agent_checks_and_replaces_tasks_on_the_worker(eagle, cluster_env, agent
     eagle.restart(kill9=True)
     live_agent(eagle, env)
     wait_until(fine_healthy, timeout=60, what="fine healthy again after eagled's restart")
-    assert [s["ID"] for s in env.engine_services("eagle.agent")] == [agent["service_id"]]
+    assert [s["ID"] for s in env.engine_services("eagle.agent")] == [agent["nodes"][0]["service_id"]]
 
     # Removed: no service or secret left, and its tasks' health is unknown again.
     cp = eagle.ctl("cluster", "agent", "rm", "local")
@@ -158,30 +164,55 @@ def test_agent_checks_and_replaces_tasks_on_the_worker(eagle, cluster_env, agent
     assert_error(eagle.api("GET", "/v1/clusters/local/agent"), 404, "not_found")
 
 
-def test_an_install_cut_short_by_a_crash_leaves_nothing_behind(eagle, cluster_env, agent_image):
-    """kill -9 after the engine has the agent's service and secret but before the store
-    records them: the restarted eagled's reconciler removes what no record names."""
+def test_an_install_cut_short_by_a_crash_is_finished_by_the_reconciler(eagle, cluster_env, agent_image):
+    """kill -9 after the engine has the worker's agent service and secret but before the
+    store names them: the restarted eagled removes those and starts the worker's agent
+    anew, with a token it knows. A service removed by hand comes back the same way."""
     env = cluster_env
-    eagle.stop()
-    eagle.fault = "agent-in-engine"
-    eagle.start()
+    port = free_port()
+    relay = Relay(env.tmp, env.worker.netns, port, "127.0.0.1", eagle.port)
+    body = {"image": agent_image, "url": "http://127.0.0.1:%d" % port, "engine_socket": env.worker_sock}
     try:
-        r = eagle.api("PUT", "/v1/clusters/local/agent", timeout=60,
-                      json={"image": agent_image, "url": "http://127.0.0.1:9", "engine_socket": env.worker_sock})
-        raise AssertionError("eagled answered instead of dying at the fault point: %s %s"
-                             % (r.status_code, r.text))
-    except requests.ConnectionError:
-        pass
-    wait_until(lambda: not eagle.running(), timeout=10, what="eagled to die at the fault point")
-    assert len(env.engine_services("eagle.agent")) == 1  # the crash left them
-    assert agent_secrets(env)
-    eagle.stop()
-    eagle.fault = None
-    eagle.start()
-    assert_error(eagle.api("GET", "/v1/clusters/local/agent"), 404, "not_found")
-    wait_until(lambda: not env.engine_services("eagle.agent") and not agent_secrets(env), timeout=30,
-               what="the reconciler to sweep the leftover agent service and secret")
-    assert "leftover eagle-agent object(s) from cluster 'local'" in eagle.log()
+        eagle.stop()
+        eagle.fault = "agent-in-engine"
+        eagle.start()
+        try:
+            r = eagle.api("PUT", "/v1/clusters/local/agent", json=body, timeout=60)
+            raise AssertionError("eagled answered instead of dying at the fault point: %s %s"
+                                 % (r.status_code, r.text))
+        except requests.ConnectionError:
+            pass
+        wait_until(lambda: not eagle.running(), timeout=10, what="eagled to die at the fault point")
+        leftover = env.engine_services("eagle.agent")
+        assert len(leftover) == 1 and len(agent_secrets(env)) == 1, leftover  # the crash left them
+        eagle.stop()
+        eagle.fault = None
+        eagle.start()
+
+        def finished(not_service):
+            r = eagle.api("GET", "/v1/clusters/local/agent")
+            nodes = r.json().get("nodes", []) if r.status_code == 200 else []
+            svcs = [s["ID"] for s in env.engine_services("eagle.agent")]
+            ok = len(nodes) == 1 and svcs == [nodes[0]["service_id"]] and svcs[0] != not_service
+            return nodes[0] if ok else None
+        node = wait_until(lambda: finished(leftover[0]["ID"]), timeout=30,
+                          what="the reconciler to replace the leftover agent service with one it names")
+        assert node["node"] == env.worker.node_id, node
+        assert [s["Spec"]["Name"] for s in agent_secrets(env)] == [node["secret_name"]]
+        assert "eagle-agent object(s) no record names from cluster 'local'" in eagle.log()
+        live_agent(eagle, env)  # its token is one eagled knows
+
+        # Removed by hand: a new service (and token) within a pass or two.
+        env.docker("service", "rm", node["service_id"], check=True)
+        again = wait_until(lambda: finished(node["service_id"]), timeout=30,
+                           what="the reconciler to start the worker's agent again")
+        assert again["secret_name"] != node["secret_name"], again
+        wait_until(lambda: [s["Spec"]["Name"] for s in agent_secrets(env)] == [again["secret_name"]],
+                   timeout=30, what="the old token's secret to go")
+        live_agent(eagle, env)
+    finally:
+        eagle.api("DELETE", "/v1/clusters/local/agent")
+        relay.stop()
 
 
 def agent_secrets(env):
@@ -250,20 +281,30 @@ def test_sync_with_the_real_token_validates_its_body(eagle, cluster_env, agent):
     assert files, "no secret file in the agent's container %s" % cid
     token = open(files[0]).read().strip()
     assert len(token) == 64
+    node = env.worker.node_id
     ok = eagle.api("POST", "/v1/agent/sync", token=token,
-                   json={"cluster": "local", "node": "nodex", "results": [
+                   json={"cluster": "local", "node": node, "results": [
                        {"task": "not-a-target", "health": "unhealthy", "reason": "made up"}]})
     assert ok.status_code == 200, ok.text
-    assert ok.json() == {"interval_ms": 1000, "targets": [], "kill": []}, ok.json()
+    assert ok.json()["interval_ms"] == 1000 and ok.json()["kill"] == [], ok.json()
     for body, field in [({"cluster": "local"}, "node"),
                         ({"cluster": "local", "node": "a/b"}, "node"),
-                        ({"cluster": "local", "node": "n", "results": {}}, "results"),
-                        ({"cluster": "local", "node": "n", "results": [{"task": "t", "health": "fine"}]},
+                        ({"cluster": "local", "node": node, "results": {}}, "results"),
+                        ({"cluster": "local", "node": node, "results": [{"task": "t", "health": "fine"}]},
                          "results[0]"),
-                        ({"cluster": "local", "node": "n", "killed": [{}]}, "killed[0]"),
-                        ({"cluster": "local", "node": "n", "extra": 1}, "extra"),
-                        ({"node": "n"}, "cluster")]:
+                        ({"cluster": "local", "node": node, "killed": [{}]}, "killed[0]"),
+                        ({"cluster": "local", "node": node, "extra": 1}, "extra"),
+                        ({"node": node}, "cluster")]:
         assert_error(eagle.api("POST", "/v1/agent/sync", json=body, token=token), 400, "invalid_argument", field)
+    # The token is the worker's alone: it cannot speak for another node (it would learn that
+    # node's tasks and could report them unhealthy), nor for another cluster.
+    for other in (env.manager.node_id, "nodex"):
+        r = eagle.api("POST", "/v1/agent/sync", token=token, json={"cluster": "local", "node": other,
+                      "results": [{"task": "t", "health": "unhealthy", "reason": "lies"}]})
+        assert_error(r, 403, "forbidden", "node")
+        assert node in r.json()["error"]["message"], r.json()
+    assert_error(eagle.api("POST", "/v1/agent/sync", token=token, json={"cluster": "elsewhere", "node": node}),
+                 401, "unauthenticated")
     # a made-up result did not reach any event
     assert not [e for e in events(eagle, "type=health") if e.get("task") == "not-a-target"]
     # the cluster cannot be deleted while it runs the agent

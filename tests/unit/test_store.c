@@ -1,7 +1,8 @@
 /*
  * test_store.c — the store's domain calls on a real SQLite file: migrations
  * are idempotent, revisions are numbered and optimistic, a refused revision is
- * undone exactly, conflicts map to 409, and rows survive reopening.
+ * undone exactly, conflicts map to 409, and rows survive reopening; an
+ * agent's node rows are found by their token and go with the agent.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store/agents.h"
 #include "store/store.h"
 
 static char dir[64];
@@ -63,12 +65,15 @@ static void test_revisions(void **state)
     struct eagle_err err = {0};
     json_t *row, *rows;
 
-    assert_int_equal(eagle_store_cluster_create(st, "local", "dc1", "unix:///x.sock", 0, "sw", "20.10", &err), 0);
-    assert_int_equal(eagle_store_cluster_create(st, "local", "dc1", "unix:///y.sock", 0, NULL, NULL, &err), -1);
+    assert_int_equal(eagle_store_cluster_create(st, "local", "dc1", "unix:///x.sock", 0, "sw", "20.10", &err),
+                     0);
+    assert_int_equal(eagle_store_cluster_create(st, "local", "dc1", "unix:///y.sock", 0, NULL, NULL, &err),
+                     -1);
     assert_int_equal(err.status, 409);
     assert_string_equal(err.field, "name");
 
-    assert_int_equal(eagle_store_service_create(st, "web", "default", "local", "{\"replicas\":1}", "admin", &err), 0);
+    assert_int_equal(
+        eagle_store_service_create(st, "web", "default", "local", "{\"replicas\":1}", "admin", &err), 0);
     assert_int_equal(eagle_store_service_create(st, "web", "default", "local", "{}", "admin", &err), -1);
     assert_int_equal(err.status, 409);
 
@@ -79,9 +84,11 @@ static void test_revisions(void **state)
     json_decref(row);
 
     assert_int_equal(eagle_store_service_applied(st, "web", 1, "engine-id", &err), 0);
-    assert_int_equal(eagle_store_service_new_revision(st, "web", 1, "{\"replicas\":3}", "scale", "bob", &err), 0);
+    assert_int_equal(eagle_store_service_new_revision(st, "web", 1, "{\"replicas\":3}", "scale", "bob", &err),
+                     0);
     /* a writer that read revision 1 loses */
-    assert_int_equal(eagle_store_service_new_revision(st, "web", 1, "{\"replicas\":4}", "scale", "eve", &err), -1);
+    assert_int_equal(eagle_store_service_new_revision(st, "web", 1, "{\"replicas\":4}", "scale", "eve", &err),
+                     -1);
     assert_int_equal(err.status, 409);
 
     /* the engine refused revision 2: back to revision 1, applied, running */
@@ -97,7 +104,8 @@ static void test_revisions(void **state)
     json_decref(rows);
 
     /* unsettled: a recorded but unapplied revision is found after a "crash" */
-    assert_int_equal(eagle_store_service_new_revision(st, "web", 1, "{\"replicas\":5}", "scale", "bob", &err), 0);
+    assert_int_equal(eagle_store_service_new_revision(st, "web", 1, "{\"replicas\":5}", "scale", "bob", &err),
+                     0);
     eagle_store_close(st);
     *state = st = eagle_store_open(dir, 1, &err);
     assert_non_null(st);
@@ -180,13 +188,15 @@ static void test_tenants(void **state)
     assert_int_equal(eagle_store_tenant_delete(st, "cdn", &err), -1); /* it has a service */
     assert_int_equal(err.status, 409);
 
-    assert_int_equal(eagle_store_audit(st, "alice", "cdn", "service.create", "web", "ok", "", "::1", &err), 0);
+    assert_int_equal(eagle_store_audit(st, "alice", "cdn", "service.create", "web", "ok", "", "::1", &err),
+                     0);
     assert_int_equal(eagle_store_audit(st, "admin", "", "user.create", "alice", "ok", "", "::1", &err), 0);
     assert_int_equal(eagle_store_audit_query(st, "cdn", NULL, NULL, NULL, NULL, 10, &rows, &err), 0);
     assert_int_equal(json_array_size(rows), 1);
     assert_string_equal(str(json_array_get(rows, 0), "target"), "web");
     json_decref(rows);
-    assert_int_equal(eagle_store_audit_query(st, NULL, "admin", NULL, "2000-01-01", "2999-01-01", 10, &rows, &err), 0);
+    assert_int_equal(
+        eagle_store_audit_query(st, NULL, "admin", NULL, "2000-01-01", "2999-01-01", 10, &rows, &err), 0);
     assert_int_equal(json_array_size(rows), 1);
     json_decref(rows);
     assert_int_equal(eagle_store_audit_query(st, NULL, NULL, NULL, "2999-01-01", NULL, 10, &rows, &err), 0);
@@ -222,6 +232,50 @@ static void test_transaction_rollback(void **state)
     json_decref(rows);
 }
 
+static void test_agent_nodes(void **state)
+{
+    struct eagle_store *st = *state;
+    struct eagle_err err = {0};
+    json_t *rows, *row;
+
+    assert_int_equal(eagle_store_cluster_create(st, "local", "dc1", "unix:///x.sock", 0, "", "", &err), 0);
+    /* a node row needs its cluster's agent row */
+    assert_int_equal(eagle_store_agent_node_put(st, "local", "n1", "h1", "s1", "sec1", &err), -1);
+    assert_int_equal(
+        eagle_store_agent_put(st, "local", "img", "http://x", "/s", "/proc", "n0", "admin", &err), 0);
+    assert_int_equal(eagle_store_agent_node_put(st, "local", "n1", "h1", "s1", "sec1", &err), 0);
+    assert_int_equal(eagle_store_agent_node_put(st, "local", "n2", "h2", "s2", "sec2", &err), 0);
+    /* one token, one node */
+    assert_int_equal(eagle_store_agent_node_put(st, "local", "n3", "h1", "s3", "sec3", &err), -1);
+
+    assert_int_equal(eagle_store_agent_node_by_token(st, "h2", &row, &err), 0);
+    assert_string_equal(str(row, "node"), "n2");
+    assert_string_equal(str(row, "cluster"), "local");
+    json_decref(row);
+    assert_int_equal(eagle_store_agent_node_by_token(st, "nope", &row, &err), -1);
+    assert_int_equal(err.status, 404);
+
+    assert_int_equal(eagle_store_agent_node_list(st, "local", &rows, &err), 0);
+    assert_int_equal(json_array_size(rows), 2);
+    assert_string_equal(str(json_array_get(rows, 0), "service_id"), "s1");
+    assert_null(json_object_get(json_array_get(rows, 0), "token_hash")); /* never listed */
+    json_decref(rows);
+
+    assert_int_equal(eagle_store_agent_node_delete(st, "local", "n1", &err), 0);
+    assert_int_equal(eagle_store_agent_get(st, "local", &row, &err), 0);
+    assert_string_equal(str(row, "exclude_node"), "n0");
+    json_decref(row);
+    /* installing again, or removing, drops the node rows */
+    assert_int_equal(eagle_store_agent_put(st, "local", "img2", "http://x", "/s", "/proc", "", "admin", &err),
+                     0);
+    assert_int_equal(eagle_store_agent_node_by_token(st, "h2", &row, &err), -1);
+    assert_int_equal(eagle_store_agent_node_put(st, "local", "n2", "h4", "s4", "sec4", &err), 0);
+    assert_int_equal(eagle_store_agent_delete(st, "local", &err), 0);
+    assert_int_equal(eagle_store_agent_node_list(st, "local", &rows, &err), 0);
+    assert_int_equal(json_array_size(rows), 0);
+    json_decref(rows);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +284,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tenants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transaction_rollback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_agent_nodes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
