@@ -205,11 +205,12 @@ int api_cluster_agent_delete(struct eagle_call *call, struct eagle_err *err)
         goto out;
     }
     claimed = 1;
-    if (!(eng = eagle_worker_engine(call->worker, crow, err)) ||
-        eagle_agent_remove_objects(eng, cluster, NULL, err) < 0) {
+    if (!(eng = eagle_worker_engine(call->worker, crow, err))) {
         eagle_err_wrap(err, "remove the agent from cluster '%s'", cluster);
         goto out;
     }
+    /* The row goes first: a crash after it leaves objects no row names, which
+     * the reconciler removes (the other order would start the agents again). */
     if (eagle_store_begin(st, err) < 0)
         goto out;
     if (eagle_store_agent_delete(st, cluster, err) < 0 ||
@@ -220,6 +221,12 @@ int api_cluster_agent_delete(struct eagle_call *call, struct eagle_err *err)
         goto out;
     }
     eagle_health_forget_agents(cluster);
+    struct eagle_err e2;
+    if (eagle_agent_remove_objects(eng, cluster, NULL, &e2) < 0)
+        log_warn("agents",
+                 "agent of cluster '%s' removed; its services are not gone yet (the reconciler "
+                 "will retry): %s",
+                 cluster, e2.msg);
     call->status = 204;
     rc = 0;
 out:
