@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "engine/engine.h"
@@ -193,32 +194,13 @@ static void apply_kills(struct agent *a, const json_t *kills)
     }
 }
 
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    struct {
-        char *buf;
-        size_t len;
-    } *b = ud;
-    size_t add = size * n;
-    if (b->len + add > MAX_ANSWER)
-        return 0;
-    b->buf = xrealloc(b->buf, b->len + add + 1);
-    memcpy(b->buf + b->len, p, add);
-    b->len += add;
-    b->buf[b->len] = 0;
-    return add;
-}
-
 /* One exchange with eagled: 0, or -1 after logging why. */
 static int sync_once(struct agent *a)
 {
     struct eagle_health_result *res = NULL;
     size_t n = eagle_checker_snapshot(a->checker, &res), i;
     json_t *results = json_array(), *answer = NULL;
-    struct {
-        char *buf;
-        size_t len;
-    } body = {0};
+    struct eagle_buf body = {.max = MAX_ANSWER};
     struct curl_slist *hdr = NULL;
     char *url = xasprintf("%s/v1/agent/sync", a->url),
          *auth = xasprintf("Authorization: Bearer %s", a->token);
@@ -242,7 +224,7 @@ static int sync_once(struct agent *a)
     curl_easy_setopt(a->curl, CURLOPT_POSTFIELDS, text);
     curl_easy_setopt(a->curl, CURLOPT_TIMEOUT_MS, (long)SYNC_TIMEOUT_MS);
     curl_easy_setopt(a->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(a->curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(a->curl, CURLOPT_WRITEFUNCTION, eagle_buf_write);
     curl_easy_setopt(a->curl, CURLOPT_WRITEDATA, &body);
     CURLcode cc = curl_easy_perform(a->curl);
     curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -250,7 +232,7 @@ static int sync_once(struct agent *a)
         log_warn("agent", "cannot reach eagled at %s: %s", a->url, curl_easy_strerror(cc));
         goto out;
     }
-    answer = body.buf ? json_loads(body.buf, 0, NULL) : NULL;
+    answer = body.data ? json_loads(body.data, 0, NULL) : NULL;
     if (status != 200) {
         const char *msg = json_string_value(json_object_get(json_object_get(answer, "error"), "message"));
         log_warn("agent", "eagled refused the sync (HTTP %ld): %s", status, msg ? msg : "no reason given");
@@ -269,7 +251,7 @@ static int sync_once(struct agent *a)
     rc = 0;
 out:
     json_decref(answer);
-    free(body.buf);
+    eagle_buf_release(&body);
     free(text);
     free(url);
     free(auth);

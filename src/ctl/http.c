@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
 #include "core/util.h"
 
 #ifndef EAGLE_VERSION
@@ -19,9 +20,7 @@
 #endif
 
 struct sink {
-    char *buf;
-    size_t len, cap, max;
-    bool too_big;
+    struct eagle_buf body; /* the answer, or a stream's error answer */
     CURL *curl;
     ctl_http_data_cb on_data; /* a stream: a 2xx body goes here instead */
     void *userdata;
@@ -56,21 +55,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
             return 0; /* makes curl stop with CURLE_WRITE_ERROR */
         }
     }
-    if (n > s->max - s->len) {
-        s->too_big = true;
-        return 0; /* makes curl fail with CURLE_WRITE_ERROR */
-    }
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        while (cap < s->len + n + 1)
-            cap *= 2;
-        s->buf = xrealloc(s->buf, cap);
-        s->cap = cap;
-    }
-    memcpy(s->buf + s->len, data, n);
-    s->len += n;
-    s->buf[s->len] = 0;
-    return n;
+    return eagle_buf_write(data, size, nmemb, &s->body);
 }
 
 /* Keep X-Eagle-Index; a new status line (after a 100 Continue) starts over. */
@@ -159,12 +144,13 @@ static int transport_error(struct eagle_err *err, CURL *curl, CURLcode rc, const
                              why);
     case CURLE_FILESIZE_EXCEEDED:
         return eagle_err_set(err, 0, "unavailable", NULL,
-                             "the answer from Eagle at %s is larger than %zu KiB", endpoint, sink->max >> 10);
+                             "the answer from Eagle at %s is larger than %zu KiB", endpoint,
+                             sink->body.max >> 10);
     case CURLE_WRITE_ERROR:
-        if (sink->too_big)
+        if (sink->body.too_big)
             return eagle_err_set(err, 0, "unavailable", NULL,
                                  "the answer from Eagle at %s is larger than %zu KiB", endpoint,
-                                 sink->max >> 10);
+                                 sink->body.max >> 10);
         break;
     case CURLE_PARTIAL_FILE:
     case CURLE_RECV_ERROR:
@@ -194,7 +180,7 @@ static int call_init(struct call *c, const char *endpoint, const char *token, co
     if (!c->curl)
         return eagle_err_set(err, 0, "unavailable", NULL, "cannot start libcurl");
     c->sink.curl = c->curl;
-    c->sink.max = CTL_HTTP_MAX_REPLY;
+    c->sink.body.max = CTL_HTTP_MAX_REPLY;
 
     if (has_prefix(endpoint, "unix://")) {
         curl_easy_setopt(c->curl, CURLOPT_UNIX_SOCKET_PATH, endpoint + strlen("unix://"));
@@ -238,13 +224,12 @@ static int call_perform(struct call *c, const char *endpoint, struct ctl_http_re
     reply->index = c->sink.index;
     if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && c->sink.stopped)) {
         transport_error(err, c->curl, rc, c->errbuf, endpoint, &c->sink);
-        free(c->sink.buf);
-        c->sink.buf = NULL;
+        eagle_buf_release(&c->sink.body);
         return -1;
     }
-    reply->body = c->sink.buf ? c->sink.buf : xstrdup("");
-    reply->len = c->sink.len;
-    c->sink.buf = NULL;
+    reply->body = c->sink.body.data ? c->sink.body.data : xstrdup("");
+    reply->len = c->sink.body.len;
+    c->sink.body.data = NULL; /* reply owns it now */
     if (reply->len > 0)
         reply->json = json_loadb(reply->body, reply->len, JSON_DECODE_ANY, NULL);
     return 0;
@@ -260,7 +245,7 @@ static void call_release(struct call *c)
     if (c->curl)
         curl_easy_cleanup(c->curl);
     free(c->url);
-    free(c->sink.buf);
+    eagle_buf_release(&c->sink.body);
     memset(c, 0, sizeof(*c));
 }
 
@@ -299,7 +284,7 @@ int ctl_http_stream(const char *endpoint, const char *token, const char *path, c
         goto out;
     c.sink.on_data = on_data;
     c.sink.userdata = userdata;
-    c.sink.max = CTL_HTTP_MAX_STREAM_ERROR;
+    c.sink.body.max = CTL_HTTP_MAX_STREAM_ERROR;
     for (; headers && *headers; headers++)
         c.headers = curl_slist_append(c.headers, *headers);
     /* No limit on the whole; under 1 byte/s for the idle time (no keep-alive came) is a drop. */

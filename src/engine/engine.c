@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/util.h"
 
 #define API_PREFIX "/v1.41"
@@ -41,14 +42,6 @@ struct eagle_engine {
     char *_key_file;
     long _timeout_ms;
     char _errbuf[CURL_ERROR_SIZE];
-};
-
-/* An answer being received. */
-struct body {
-    char *data; /* NUL-terminated once anything arrived */
-    size_t len;
-    size_t cap;
-    int too_big;
 };
 
 int eagle_engine_global_init(struct eagle_err *err)
@@ -220,31 +213,8 @@ void eagle_engine_free(struct eagle_engine *e)
 
 /* ---- one call ---- */
 
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    struct body *b = userdata;
-    size_t n = size * nmemb, cap;
-
-    if (n > MAX_BODY - b->len) {
-        b->too_big = 1;
-        return 0; /* makes curl fail with CURLE_WRITE_ERROR */
-    }
-    if (b->len + n + 1 > b->cap) {
-        cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        if (cap > MAX_BODY + 1)
-            cap = MAX_BODY + 1;
-        b->data = xrealloc(b->data, cap);
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
-
-static void setup(struct eagle_engine *e, struct body *resp)
+/* The answer goes into resp, whose max the caller sets to MAX_BODY. */
+static void setup(struct eagle_engine *e, struct eagle_buf *resp)
 {
     CURL *c = e->_curl;
     long connect_ms = e->_timeout_ms < MAX_CONNECT_TIMEOUT_MS ? e->_timeout_ms : MAX_CONNECT_TIMEOUT_MS;
@@ -261,7 +231,7 @@ static void setup(struct eagle_engine *e, struct body *resp)
 #endif
     curl_easy_setopt(c, CURLOPT_USERAGENT, "eagle");
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)MAX_BODY);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, eagle_buf_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
     if (e->_unix_path)
         curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, e->_unix_path);
@@ -276,7 +246,7 @@ static void setup(struct eagle_engine *e, struct body *resp)
 }
 
 /* The engine's "message" field, or the raw answer when it is not JSON. */
-static void engine_message(const struct body *b, char *buf, size_t size)
+static void engine_message(const struct eagle_buf *b, char *buf, size_t size)
 {
     json_t *root;
     const char *m;
@@ -298,7 +268,7 @@ static void engine_message(const struct body *b, char *buf, size_t size)
     json_decref(root);
 }
 
-static int map_answer(long status, const struct body *b, struct eagle_err *err)
+static int map_answer(long status, const struct eagle_buf *b, struct eagle_err *err)
 {
     char msg[MAX_ENGINE_MSG];
 
@@ -322,7 +292,8 @@ static int map_answer(long status, const struct body *b, struct eagle_err *err)
     return eagle_err_set(err, 502, "engine_error", NULL, "engine answered HTTP %ld: %s", status, msg);
 }
 
-static int transport_error(struct eagle_engine *e, CURLcode rc, const struct body *b, struct eagle_err *err)
+static int transport_error(struct eagle_engine *e, CURLcode rc, const struct eagle_buf *b,
+                           struct eagle_err *err)
 {
     long os_errno = 0;
 
@@ -345,7 +316,7 @@ static int only_space(const char *s, size_t n)
 int eagle_engine_call(struct eagle_engine *e, const char *method, const char *path, const json_t *body,
                       json_t **out, struct eagle_err *err)
 {
-    struct body resp = {0};
+    struct eagle_buf resp = {.max = MAX_BODY};
     struct curl_slist *headers = NULL;
     char *url = NULL, *payload = NULL;
     json_error_t jerr;
@@ -418,7 +389,7 @@ out:
     curl_slist_free_all(headers);
     free(payload);
     free(url);
-    free(resp.data);
+    eagle_buf_release(&resp);
     return ret;
 }
 
@@ -629,10 +600,10 @@ struct stream {
     eagle_engine_element_cb cb;
     void *ud;
     struct eagle_err *err;
-    long status;         /* known once the first bytes arrive */
-    struct body errbody; /* a non-2xx answer, for map_answer() */
-    struct body elem;    /* the element being received */
-    size_t total;        /* bytes received */
+    long status;              /* known once the first bytes arrive */
+    struct eagle_buf errbody; /* a non-2xx answer, for map_answer() */
+    struct eagle_buf elem;    /* the element being received */
+    size_t total;             /* bytes received */
     enum split_state state;
     enum elem_kind kind;
     int depth, in_str, esc;
@@ -647,25 +618,10 @@ static int is_space(char c)
 
 static int elem_append(struct stream *s, const char *p, size_t n)
 {
-    struct body *b = &s->elem;
-    size_t cap;
-
-    if (n == 0)
-        return 0;
-    if (n > MAX_BODY - b->len) {
+    if (eagle_buf_append(&s->elem, p, n) < 0) {
         s->fault = "an element larger than 64 MiB";
         return -1;
     }
-    if (b->len + n + 1 > b->cap) {
-        cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->data = xrealloc(b->data, cap);
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
     return 0;
 }
 
@@ -793,7 +749,7 @@ static size_t on_stream_data(char *ptr, size_t size, size_t nmemb, void *userdat
     if (s->status < 200 || s->status > 299) {
         /* an error answer: keep its start for the message */
         size_t room = s->errbody.len < 65536 ? 65536 - s->errbody.len : 0;
-        on_data(ptr, 1, n < room ? n : room, &s->errbody);
+        eagle_buf_append(&s->errbody, ptr, n < room ? n : room); /* never past max */
         return n;
     }
     return split(s, ptr, n) < 0 ? 0 : n;
@@ -802,7 +758,13 @@ static size_t on_stream_data(char *ptr, size_t size, size_t nmemb, void *userdat
 int eagle_engine_stream_array(struct eagle_engine *e, const char *path, eagle_engine_element_cb cb, void *ud,
                               struct eagle_err *err)
 {
-    struct stream s = {.e = e, .path = path, .cb = cb, .ud = ud, .err = err};
+    struct stream s = {.e = e,
+                       .path = path,
+                       .cb = cb,
+                       .ud = ud,
+                       .err = err,
+                       .errbody = {.max = MAX_BODY},
+                       .elem = {.max = MAX_BODY}};
     struct curl_slist *headers = NULL;
     char *url;
     CURLcode rc;
@@ -852,7 +814,7 @@ out:
     curl_easy_setopt(e->_curl, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(headers);
     free(url);
-    free(s.errbody.data);
-    free(s.elem.data);
+    eagle_buf_release(&s.errbody);
+    eagle_buf_release(&s.elem);
     return ret;
 }
