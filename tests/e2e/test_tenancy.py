@@ -1192,11 +1192,14 @@ def test_two_tenants_see_only_their_own_services_discovery_and_events(eagle, clu
                    what="each tenant's own events")
         wait_until(lambda: saw(streams["admin"], "xa-web") and saw(streams["admin"], "xb-web"), timeout=30,
                    what="the admin's stream to show both tenants' events")
-        # keep reading a while: the other tenant's events were sent by now if they ever would be
+        # keep reading a while: the other tenant's events were sent by now if they ever would be.
+        # (The watcher reports what changed between two looks at the engine, so the second
+        # scale waits for the first one's service event, or the two could make one.)
+        def xb_updates():
+            return sum(1 for e in streams["admin"].events() if e.get("service") == "xb-web" and e["type"] == "service")
+        wait_until(lambda: xb_updates() >= 1, timeout=30, what="xb-web's first update in the admin's stream")
         b_dev.ok("POST", "/v1/services/xb-web/scale", json={"replicas": 1})
-        wait_until(lambda: sum(1 for e in streams["admin"].events() if e.get("service") == "xb-web"
-                               and e["type"] == "service") >= 2, timeout=30,
-                   what="xb-web's second update in the admin's stream")
+        wait_until(lambda: xb_updates() >= 2, timeout=30, what="xb-web's second update in the admin's stream")
 
         def nothing_foreign():
             for key, own_tenant, own_service in (("a", "xa", "xa-web"), ("b", "xb", "xb-web")):
