@@ -1,11 +1,11 @@
 /*
  * agent.c — eagle-agent: Eagle's helper on every node of a cluster but the one
- * eagled checks itself (DESIGN.md). It runs as a global Swarm service that
- * eagled installs (POST /v1/clusters/{name}/agent) and:
+ * eagled checks itself (DESIGN.md). Each node runs it as a Swarm service of
+ * its own that eagled starts (PUT /v1/clusters/{name}/agent) and:
  *
  *   - asks eagled, once a second and at once after a health change, which
- *     tasks of its node to check and how (POST /v1/agent/sync, with the token
- *     from the cluster's Swarm secret), sending back every target's result;
+ *     tasks of its node to check and how (POST /v1/agent/sync, with the node's
+ *     own token from its Swarm secret), sending back every target's result;
  *   - checks them with the same checker eagled uses, inside each task's
  *     network namespace (the container's PID from the node's own engine, its
  *     namespace under the host's /proc mounted into the agent), so no port is
