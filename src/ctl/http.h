@@ -19,7 +19,7 @@
 #define CTL_HTTP_CONNECT_TIMEOUT 10    /* seconds */
 #define CTL_HTTP_TIMEOUT 300           /* seconds for a whole request */
 #define CTL_HTTP_STREAM_IDLE 60        /* seconds a stream may stay silent (the server's keep-alive is 15) */
-#define CTL_HTTP_MAX_STREAM_ERROR (64u << 10) /* an error answer to a stream is cut here */
+#define CTL_HTTP_MAX_STREAM_ERROR (64u << 10) /* a longer error answer to a stream is refused */
 
 struct ctl_http_reply {
     long status; /* HTTP status */
@@ -54,8 +54,8 @@ int ctl_http_request(const char *endpoint, const char *token, const char *method
  * lines ("Last-Event-ID: 42"; NULL-terminated, or NULL). There is no limit on the
  * whole; a connection silent for CTL_HTTP_STREAM_IDLE seconds counts as dropped.
  * The body of a 2xx answer goes to `on_data` as it arrives; any other answer's
- * body (at most CTL_HTTP_MAX_STREAM_ERROR bytes) is kept in `reply` as
- * ctl_http_request() does. Returns 0 when the answer ended: the server closed it,
+ * body is kept in `reply` as ctl_http_request() does (a longer one than
+ * CTL_HTTP_MAX_STREAM_ERROR bytes is an error, "larger than 64 KiB"). Returns 0 when the answer ended: the server closed it,
  * or on_data returned -1 (`*stopped` set). Returns -1 when no answer came or the
  * connection broke, with `err` as ctl_http_request() fills it; reply->status is
  * then non-zero if the answer had begun. Release `reply` in every case.
