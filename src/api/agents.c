@@ -28,6 +28,10 @@
 #include "store/agents.h"
 #include "store/store.h"
 
+/* How long an install or removal waits for the reconciler's pass over the
+ * same cluster (or another call) to let go of the agent. */
+#define CLAIM_WAIT_MS 15000
+
 static int agent_out(struct eagle_store *st, const json_t *row, json_t **out, struct eagle_err *err)
 {
     const char *cluster = json_string_value(json_object_get(row, "cluster"));
@@ -80,6 +84,20 @@ static void undo_row(struct eagle_store *st, const char *cluster)
         eagle_store_commit(st, &e2) < 0) {
         eagle_store_rollback(st);
         log_warn("agents", "cannot forget the failed agent install on '%s': %s", cluster, e2.msg);
+    }
+}
+
+/* The audit entry of a change already made (its failure is only logged). */
+static void audit(struct eagle_store *st, struct eagle_call *call, const char *action, const char *cluster,
+                  const char *detail)
+{
+    struct eagle_err e2;
+    if (eagle_store_begin(st, &e2) < 0 ||
+        eagle_store_audit(st, eagle_api_username(call), "", action, cluster, "ok", detail, call->source,
+                          &e2) < 0 ||
+        eagle_store_commit(st, &e2) < 0) {
+        eagle_store_rollback(st);
+        log_warn("agents", "cannot audit %s of '%s': %s", action, cluster, e2.msg);
     }
 }
 
@@ -142,7 +160,7 @@ int api_cluster_agent_put(struct eagle_call *call, struct eagle_err *err)
     int unix_socket = strncmp(json_string_value(json_object_get(crow, "endpoint")) ?: "", "unix://", 7) == 0;
     const char *exclude = unix_socket && local && !json_is_true(all) ? local : "";
 
-    if (!eagle_agent_claim(cluster)) {
+    if (!eagle_agent_claim_wait(cluster, CLAIM_WAIT_MS)) {
         eagle_err_set(err, 409, "conflict", NULL, "the agent of cluster '%s' is being changed: try again",
                       cluster);
         goto out;
@@ -152,12 +170,11 @@ int api_cluster_agent_put(struct eagle_call *call, struct eagle_err *err)
         eagle_err_wrap(err, "remove the previous agent of cluster '%s'", cluster);
         goto out;
     }
+    /* The row first: a crash from here on leaves an install the reconciler finishes. */
     if (eagle_store_begin(st, err) < 0)
         goto out;
     if (eagle_store_agent_put(st, cluster, image, url, sock, proc, exclude, eagle_api_username(call), err) <
             0 ||
-        eagle_store_audit(st, eagle_api_username(call), "", "cluster.agent.install", cluster, "ok", image,
-                          call->source, err) < 0 ||
         eagle_store_commit(st, err) < 0) {
         eagle_store_rollback(st);
         goto out;
@@ -166,13 +183,15 @@ int api_cluster_agent_put(struct eagle_call *call, struct eagle_err *err)
     if (eagle_store_agent_get(st, cluster, &row, err) < 0)
         goto out;
     if (eagle_agent_converge(eng, st, row, &created, NULL, err) < 0) {
+        /* undone in the order a crash would leave right: the row, then what it named */
         struct eagle_err e2;
+        undo_row(st, cluster);
         if (eagle_agent_remove_objects(eng, cluster, NULL, &e2) < 0)
             log_warn("agents", "cannot undo the agent install on '%s' (the reconciler will): %s", cluster,
                      e2.msg);
-        undo_row(st, cluster);
         goto out;
     }
+    audit(st, call, "cluster.agent.install", cluster, image);
     log_info("agents", "eagle-agent %s installed on cluster '%s' (%d node(s)), reaching eagled at %s", image,
              cluster, created, url);
     if (agent_out(st, row, &call->out, err) < 0)
@@ -199,18 +218,20 @@ int api_cluster_agent_delete(struct eagle_call *call, struct eagle_err *err)
     if (eagle_api_require_admin(call, err) < 0 || eagle_store_cluster_get(st, cluster, &crow, err) < 0 ||
         eagle_store_agent_get(st, cluster, &row, err) < 0)
         goto out;
-    if (!eagle_agent_claim(cluster)) {
+    if (!eagle_agent_claim_wait(cluster, CLAIM_WAIT_MS)) {
         eagle_err_set(err, 409, "conflict", NULL, "the agent of cluster '%s' is being changed: try again",
                       cluster);
         goto out;
     }
     claimed = 1;
-    if (!(eng = eagle_worker_engine(call->worker, crow, err))) {
+    /* The engine's objects first, so a failure is the caller's error and leaves the
+     * agent installed; a crash after them leaves a row the reconciler serves again
+     * (the removal did not answer, and did not happen). */
+    if (!(eng = eagle_worker_engine(call->worker, crow, err)) ||
+        eagle_agent_remove_objects(eng, cluster, NULL, err) < 0) {
         eagle_err_wrap(err, "remove the agent from cluster '%s'", cluster);
         goto out;
     }
-    /* The row goes first: a crash after it leaves objects no row names, which
-     * the reconciler removes (the other order would start the agents again). */
     if (eagle_store_begin(st, err) < 0)
         goto out;
     if (eagle_store_agent_delete(st, cluster, err) < 0 ||
@@ -221,12 +242,6 @@ int api_cluster_agent_delete(struct eagle_call *call, struct eagle_err *err)
         goto out;
     }
     eagle_health_forget_agents(cluster);
-    struct eagle_err e2;
-    if (eagle_agent_remove_objects(eng, cluster, NULL, &e2) < 0)
-        log_warn("agents",
-                 "agent of cluster '%s' removed; its services are not gone yet (the reconciler "
-                 "will retry): %s",
-                 cluster, e2.msg);
     call->status = 204;
     rc = 0;
 out:
@@ -256,8 +271,9 @@ int api_agent_sync(struct eagle_call *call, struct eagle_err *err)
         goto out;
     }
     eagle_api_token_hash(a + 7, hash);
-    if (eagle_store_agent_node_by_token(call->worker->store, hash, &row, err) < 0 ||
-        strcmp(json_string_value(json_object_get(row, "cluster")) ?: "", cluster) != 0) {
+    if (eagle_store_agent_node_by_token(call->worker->store, hash, &row, err) < 0 && err->status != 404)
+        goto out; /* the store's own trouble */
+    if (!row || strcmp(json_string_value(json_object_get(row, "cluster")) ?: "", cluster) != 0) {
         /* one answer for "no such cluster" and "wrong token" */
         eagle_err_set(err, 401, "unauthenticated", NULL, "not a valid agent token for cluster '%s'", cluster);
         goto out;

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "controllers/agents.h"
+#include "core/log.h"
 #include "core/util.h"
 #include "engine/engine.h"
 #include "model/spec.h"
@@ -256,6 +258,22 @@ int api_clusters_delete(struct eagle_call *call, struct eagle_err *err)
         return eagle_err_conflict(
             err, "cluster '%s' runs eagle-agent: remove it first (DELETE /v1/clusters/%s/agent)", name, name);
     }
+    /* Leftovers of an agent install or removal that did not finish are swept only
+     * while the cluster is registered: a last sweep, if the engine answers. */
+    json_t *crow = NULL;
+    if (eagle_store_cluster_get(st, name, &crow, err) < 0)
+        return -1;
+    if (eagle_agent_claim_wait(name, 15000)) {
+        struct eagle_err e2;
+        struct eagle_engine *eng = eagle_worker_engine(call->worker, crow, &e2);
+        int removed = 0;
+        if (eng && eagle_agent_remove_objects(eng, name, &removed, &e2) < 0)
+            log_warn("clusters", "cluster '%s': cannot look for eagle-agent leftovers: %s", name, e2.msg);
+        else if (removed)
+            log_info("clusters", "cluster '%s': removed %d eagle-agent leftover(s)", name, removed);
+        eagle_agent_unclaim(name);
+    }
+    json_decref(crow);
     if (eagle_store_begin(st, err) < 0)
         return -1;
     if (eagle_store_cluster_delete(st, name, err) < 0 ||

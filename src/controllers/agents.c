@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "core/log.h"
@@ -18,6 +19,18 @@ int eagle_agent_claim(const char *cluster)
     char key[96];
     snprintf(key, sizeof(key), "agent:%s", cluster); /* service names have no ':' */
     return eagle_daemon_claim(key);
+}
+
+int eagle_agent_claim_wait(const char *cluster, int timeout_ms)
+{
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    for (int waited = 0;; waited += 20) {
+        if (eagle_agent_claim(cluster))
+            return 1;
+        if (waited >= timeout_ms)
+            return 0;
+        nanosleep(&pause, NULL);
+    }
 }
 
 void eagle_agent_unclaim(const char *cluster)
@@ -226,7 +239,7 @@ int eagle_agent_converge(struct eagle_engine *eng, struct eagle_store *st, const
 {
     const char *cluster = str(agent, "cluster"), *exclude = str(agent, "exclude_node");
     json_t *rows = NULL, *nodes = NULL, *services = NULL, *secrets = NULL, *keep = json_array(), *r, *n;
-    int made = 0, gone = 0, rc = -1;
+    int made = 0, gone = 0, failed = 0, rc = -1;
     size_t i;
 
     if (eagle_store_agent_node_list(st, cluster, &rows, err) < 0 ||
@@ -240,17 +253,18 @@ int eagle_agent_converge(struct eagle_engine *eng, struct eagle_store *st, const
     json_array_foreach(rows, i, r)
     {
         const char *node = str(r, "node");
-        int in_swarm = named(nodes, "ID", node) && !(exclude && strcmp(exclude, node) == 0);
+        int excluded = exclude && strcmp(exclude, node) == 0, in_swarm = named(nodes, "ID", node);
         int running = named(services, "ID", str(r, "service_id"));
-        if (in_swarm && running) {
+        if (in_swarm && !excluded && running) {
             json_array_append(keep, r);
             continue;
         }
         if (eagle_store_agent_node_delete(st, cluster, node, err) < 0)
             goto out;
         log_info("agents", "node %.12s of cluster '%s': %s", node, cluster,
-                 in_swarm ? "its agent's service is gone: starting a new one"
-                          : "left the swarm: removing its agent");
+                 excluded   ? "eagled checks it itself: removing its agent"
+                 : in_swarm ? "its agent's service is gone: starting a new one"
+                            : "left the swarm: removing its agent");
     }
     if (remove_unnamed(eng, cluster, services, secrets, keep, &gone, err) < 0)
         goto out;
@@ -260,11 +274,16 @@ int eagle_agent_converge(struct eagle_engine *eng, struct eagle_store *st, const
         const char *node = str(n, "ID");
         if (!node || (exclude && strcmp(exclude, node) == 0) || named(keep, "node", node))
             continue;
-        if (start_node(eng, st, agent, node, err) < 0)
-            goto out;
-        made++;
+        struct eagle_err e2;
+        if (start_node(eng, st, agent, node, &e2) == 0) {
+            made++;
+        } else if (failed++ == 0) { /* the other nodes still get theirs */
+            *err = e2;
+        } else {
+            log_warn("agents", "node %.12s of cluster '%s': %s", node, cluster, e2.msg);
+        }
     }
-    rc = 0;
+    rc = failed ? -1 : 0;
 out:
     if (created)
         *created = made;

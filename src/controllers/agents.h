@@ -13,10 +13,11 @@
  * itself), none for a node that left, a new one where a service went missing,
  * and nothing no row names (what a crash between the engine's objects and the
  * store's row leaves). The install calls it, and the reconciler every pass,
- * so a node that joins gets its agent within one pass. Engine objects are
- * made before the row that names them; the row goes before its objects.
- * Installs, removals and the reconciler's pass over one cluster hold its
- * claim, so no pass sees another half done.
+ * so a node that joins gets its agent within one pass. A node's engine
+ * objects are made before the row that names them, and its row goes before
+ * its objects, so a crash between two steps leaves nothing converge cannot
+ * repair. Installs, removals and the reconciler's pass over one cluster hold
+ * its claim, so no pass sees another half done.
  */
 #ifndef EAGLE_CONTROLLERS_AGENTS_H
 #define EAGLE_CONTROLLERS_AGENTS_H
@@ -32,6 +33,9 @@
  * reconciler: 1 when claimed, 0 when another thread holds it. */
 int eagle_agent_claim(const char *cluster);
 void eagle_agent_unclaim(const char *cluster);
+/* eagle_agent_claim(), retried for up to `timeout_ms` (a reconciler pass holds
+ * the claim for a few engine calls). */
+int eagle_agent_claim_wait(const char *cluster, int timeout_ms);
 
 /* Remove every agent service of `cluster` this Eagle made, then their
  * secrets; *removed (may be NULL) counts them. -1 and err when the engine
@@ -42,7 +46,9 @@ int eagle_agent_remove_objects(struct eagle_engine *eng, const char *cluster, in
 /* Converge the cluster whose agent row is `agent` (see above); the caller
  * holds the claim. *created and *removed (either may be NULL) count the
  * nodes' agents started and the objects removed. -1 and err when the engine
- * or the store fails; what was done before stays done and named. */
+ * or the store fails (a node whose agent cannot start does not keep the
+ * others from theirs: err is the first such failure); what was done stays
+ * done and named. */
 int eagle_agent_converge(struct eagle_engine *eng, struct eagle_store *st, const json_t *agent, int *created,
                          int *removed, struct eagle_err *err);
 
