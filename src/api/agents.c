@@ -32,6 +32,14 @@
  * same cluster (or another call) to let go of the agent. */
 #define CLAIM_WAIT_MS 15000
 
+static int claim(const char *cluster, struct eagle_err *err)
+{
+    if (eagle_agent_claim_wait(cluster, CLAIM_WAIT_MS))
+        return 0;
+    return eagle_err_set(err, 409, "conflict", NULL, "the agent of cluster '%s' is being changed: try again",
+                         cluster);
+}
+
 static int agent_out(struct eagle_store *st, const json_t *row, json_t **out, struct eagle_err *err)
 {
     const char *cluster = json_string_value(json_object_get(row, "cluster"));
@@ -160,11 +168,8 @@ int api_cluster_agent_put(struct eagle_call *call, struct eagle_err *err)
     int unix_socket = strncmp(json_string_value(json_object_get(crow, "endpoint")) ?: "", "unix://", 7) == 0;
     const char *exclude = unix_socket && local && !json_is_true(all) ? local : "";
 
-    if (!eagle_agent_claim_wait(cluster, CLAIM_WAIT_MS)) {
-        eagle_err_set(err, 409, "conflict", NULL, "the agent of cluster '%s' is being changed: try again",
-                      cluster);
+    if (claim(cluster, err) < 0)
         goto out;
-    }
     claimed = 1;
     if (eagle_agent_remove_objects(eng, cluster, NULL, err) < 0) {
         eagle_err_wrap(err, "remove the previous agent of cluster '%s'", cluster);
@@ -218,11 +223,8 @@ int api_cluster_agent_delete(struct eagle_call *call, struct eagle_err *err)
     if (eagle_api_require_admin(call, err) < 0 || eagle_store_cluster_get(st, cluster, &crow, err) < 0 ||
         eagle_store_agent_get(st, cluster, &row, err) < 0)
         goto out;
-    if (!eagle_agent_claim_wait(cluster, CLAIM_WAIT_MS)) {
-        eagle_err_set(err, 409, "conflict", NULL, "the agent of cluster '%s' is being changed: try again",
-                      cluster);
+    if (claim(cluster, err) < 0)
         goto out;
-    }
     claimed = 1;
     /* The engine's objects first, so a failure is the caller's error and leaves the
      * agent installed; a crash after them leaves a row the reconciler serves again
