@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "controllers/context.h"
@@ -85,6 +86,18 @@ int eagle_daemon_claim(const char *service)
         ok = 0;
     pthread_mutex_unlock(&daemon_state.claims_lock);
     return ok;
+}
+
+int eagle_daemon_claim_wait(const char *service, int timeout_ms)
+{
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    for (int waited = 0;; waited += 20) {
+        if (eagle_daemon_claim(service))
+            return 1;
+        if (waited >= timeout_ms)
+            return 0;
+        nanosleep(&pause, NULL);
+    }
 }
 
 void eagle_daemon_unclaim(const char *service)

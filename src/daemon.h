@@ -28,6 +28,10 @@ const char *eagle_daemon_instance(void);
 /* One change at a time per service, across API workers and controllers:
  * returns 1 when `service` was claimed, 0 when another thread holds it. */
 int eagle_daemon_claim(const char *service);
+/* eagle_daemon_claim(), retried every 20 ms for up to `timeout_ms`: a
+ * controller holds a claim for one engine call or one pass, so an API call
+ * waits that out rather than telling its user to try again. */
+int eagle_daemon_claim_wait(const char *service, int timeout_ms);
 void eagle_daemon_unclaim(const char *service);
 
 /* Crash tests: when EAGLE_FAULT names this point, the process kills itself

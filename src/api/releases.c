@@ -11,6 +11,7 @@
 
 #include "api/api.h"
 #include "core/util.h"
+#include "daemon.h"
 #include "model/release.h"
 #include "model/spec.h"
 #include "store/releases.h"
@@ -126,10 +127,23 @@ int api_releases_create(struct eagle_call *call, struct eagle_err *err)
     json_t *body = NULL, *svc = NULL, *v, *row = NULL, *specj = NULL, *planj = NULL;
     char id[17], *spec_text = NULL, *plan_text = NULL, *active = NULL;
     unsigned char raw[8];
-    int rc = -1;
+    int rc = -1, claimed = 0;
 
     if (visible_service(call, name, EAGLE_ROLE_DEVELOPER, &svc, err) < 0)
         return -1;
+    json_decref(svc);
+    svc = NULL;
+    /* under the service's claim, so no update slips in between reading the
+     * service and recording the release made from its revision */
+    if (eagle_api_service_claim(st, name, err) < 0)
+        return -1;
+    claimed = 1;
+    if (eagle_store_service_get(st, name, &svc, err) < 0)
+        goto out;
+    if (strcmp(json_string_value(json_object_get(svc, "status")), "deleting") == 0) {
+        eagle_err_conflict(err, "service '%s' is being deleted", name);
+        goto out;
+    }
     if (eagle_api_body(call, &body, err) < 0)
         goto out;
     json_object_foreach(body, key, v)
@@ -208,6 +222,8 @@ int api_releases_create(struct eagle_call *call, struct eagle_err *err)
     call->out = release_out(row);
     rc = 0;
 out:
+    if (claimed)
+        eagle_daemon_unclaim(name);
     eagle_spec_release(&spec);
     json_decref(body);
     json_decref(svc);

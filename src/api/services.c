@@ -295,10 +295,37 @@ static int resolve_tenant(struct eagle_call *call, struct eagle_spec *spec, stru
     return eagle_api_check_networks(call, spec, err);
 }
 
-static int claim(const char *name, struct eagle_err *err)
+/* A release holds its service for its whole run: changes wait for it or abort it. */
+static int no_release(struct eagle_store *st, const char *name, struct eagle_err *err)
 {
-    if (!eagle_daemon_claim(name))
+    char *active = NULL;
+    if (eagle_store_release_active_for(st, name, &active, err) < 0)
+        return -1;
+    if (!active)
+        return 0;
+    eagle_err_conflict(err, "release '%s' of service '%s' is in progress; wait for it or abort it", active,
+                       name);
+    free(active);
+    return -1;
+}
+
+/* Claim service `name` for one change. Controllers hold a claim for one
+ * engine call at a time; that is waited out (up to CLAIM_WAIT_MS). A release
+ * is named at once, before the wait and again once claimed. */
+#define CLAIM_WAIT_MS 10000
+int eagle_api_service_claim(struct eagle_store *st, const char *name, struct eagle_err *err)
+{
+    if (no_release(st, name, err) < 0)
+        return -1;
+    if (!eagle_daemon_claim_wait(name, CLAIM_WAIT_MS)) {
+        if (no_release(st, name, err) < 0)
+            return -1;
         return eagle_err_conflict(err, "another change to service '%s' is in progress; try again", name);
+    }
+    if (no_release(st, name, err) < 0) {
+        eagle_daemon_unclaim(name);
+        return -1;
+    }
     return 0;
 }
 
@@ -313,7 +340,7 @@ int api_services_create(struct eagle_call *call, struct eagle_err *err)
     if (eagle_api_body(call, &body, err) < 0 || eagle_spec_from_json(body, &spec, err) < 0 ||
         resolve_tenant(call, &spec, err) < 0 || resolve_cluster(call, &spec, err) < 0)
         goto out;
-    if (claim(spec.name, err) < 0)
+    if (eagle_api_service_claim(st, spec.name, err) < 0)
         goto out;
     claimed = 1;
     text = spec_text(&spec);
@@ -399,6 +426,7 @@ out:
 /* Load the service under its claim, with its current spec parsed. */
 static int load(struct eagle_call *call, json_t **row, struct eagle_spec *cur, struct eagle_err *err)
 {
+    struct eagle_store *st = call->worker->store;
     const char *name = call->params[0];
     json_t *specj;
 
@@ -406,21 +434,12 @@ static int load(struct eagle_call *call, json_t **row, struct eagle_spec *cur, s
         return -1;
     json_decref(*row);
     *row = NULL;
-    if (claim(name, err) < 0)
+    if (eagle_api_service_claim(st, name, err) < 0)
         return -1;
-    if (eagle_store_service_get(call->worker->store, name, row, err) < 0)
+    if (eagle_store_service_get(st, name, row, err) < 0)
         goto fail;
     if (strcmp(json_string_value(json_object_get(*row, "status")), "deleting") == 0) {
         eagle_err_conflict(err, "service '%s' is being deleted", name);
-        goto fail;
-    }
-    char *active = NULL;
-    if (eagle_store_release_active_for(call->worker->store, name, &active, err) < 0)
-        goto fail;
-    if (active) {
-        eagle_err_conflict(err, "release '%s' of service '%s' is in progress; wait for it or abort it",
-                           active, name);
-        free(active);
         goto fail;
     }
     specj = parse_spec_text(*row);

@@ -16,21 +16,14 @@
 
 int eagle_agent_claim(const char *cluster)
 {
-    char key[96];
-    snprintf(key, sizeof(key), "agent:%s", cluster); /* service names have no ':' */
-    return eagle_daemon_claim(key);
+    return eagle_agent_claim_wait(cluster, 0);
 }
 
 int eagle_agent_claim_wait(const char *cluster, int timeout_ms)
 {
-    struct timespec pause = {0, 20 * 1000 * 1000};
-    for (int waited = 0;; waited += 20) {
-        if (eagle_agent_claim(cluster))
-            return 1;
-        if (waited >= timeout_ms)
-            return 0;
-        nanosleep(&pause, NULL);
-    }
+    char key[96];
+    snprintf(key, sizeof(key), "agent:%s", cluster); /* service names have no ':' */
+    return eagle_daemon_claim_wait(key, timeout_ms);
 }
 
 void eagle_agent_unclaim(const char *cluster)

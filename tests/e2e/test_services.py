@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from eaglelib import (assert_error, engine_env, engine_image, engine_replicas, wait_until)
+from eaglelib import (assert_error, engine_env, engine_image, engine_replicas, parallel, wait_until)
 
 
 def spec(cenv, name="web", image="web:1", **fields):
@@ -122,6 +122,23 @@ def test_scale_up_and_down(eagle, cluster_env):
     rev2 = eagle.ok("GET", "/v1/services/web/revisions/2")
     assert rev2["service"] == "web" and rev2["reason"] == "scale" and rev2["spec"]["replicas"] == 3
     assert rev2["created_by"] == "admin"
+
+
+def test_concurrent_changes_to_one_service_are_taken_in_turn(eagle, cluster_env):
+    """Changes to one service are made one at a time; one that arrives while another is being
+    applied (by a client or by the reconciler) waits its turn instead of being refused."""
+    create(eagle, spec(cluster_env, replicas=1))
+    answers = []
+
+    def scale(n):
+        return lambda: answers.append(eagle.api("POST", "/v1/services/web/scale", json={"replicas": n}))
+    parallel(*[scale(n) for n in (2, 3, 4, 5)])
+
+    assert sorted(r.status_code for r in answers) == [200] * 4, [r.text for r in answers]
+    assert sorted(r.json()["revision"] for r in answers) == [2, 3, 4, 5]
+    last = max((r.json() for r in answers), key=lambda s: s["revision"])
+    assert [rev for rev, why in reasons(eagle, "web")] == [5, 4, 3, 2, 1]
+    running(eagle, cluster_env, "web", last["spec"]["replicas"])
 
 
 def test_scale_to_zero_stops_every_task(eagle, cluster_env):
