@@ -23,20 +23,22 @@ static json_t *release_out(const json_t *r)
     json_t *progress = json_loads(json_string_value(json_object_get(r, "progress")), 0, NULL);
     json_t *spec = json_loads(json_string_value(json_object_get(r, "spec")), 0, NULL);
     struct eagle_release_plan p;
-    json_t *plan_out = plan && eagle_release_plan_from_json(plan, &p, NULL) == 0 ? eagle_release_plan_to_json(&p)
-                                                                                  : json_null();
+    json_t *plan_out = plan && eagle_release_plan_from_json(plan, &p, NULL) == 0
+                           ? eagle_release_plan_to_json(&p)
+                           : json_null();
     json_decref(plan);
-    return json_pack("{s:O, s:O, s:O, s:O, s:O, s:I, s:O, s:I, s:o, s:o, s:O, s:b, s:b, s:o, s:O, s:O, s:O}",
-                     "id", json_object_get(r, "id"), "service", json_object_get(r, "service"), "tenant",
-                     json_object_get(r, "tenant"), "strategy", json_object_get(r, "strategy"), "state",
-                     json_object_get(r, "state"), "step", (json_int_t)json_integer_value(json_object_get(r, "step")) + 1,
-                     "from_revision", json_object_get(r, "from_revision"), "to_revision",
-                     (json_int_t)json_integer_value(json_object_get(r, "from_revision")) + 1, "plan", plan_out, "progress", progress ? progress : json_object(), "message",
-                     json_object_get(r, "message"), "promote_requested",
-                     (int)json_integer_value(json_object_get(r, "promote_requested")), "abort_requested",
-                     (int)json_integer_value(json_object_get(r, "abort_requested")), "spec",
-                     spec ? spec : json_null(), "created_at", json_object_get(r, "created_at"), "updated_at",
-                     json_object_get(r, "updated_at"), "created_by", json_object_get(r, "created_by"));
+    return json_pack(
+        "{s:O, s:O, s:O, s:O, s:O, s:I, s:O, s:I, s:o, s:o, s:O, s:b, s:b, s:o, s:O, s:O, s:O}", "id",
+        json_object_get(r, "id"), "service", json_object_get(r, "service"), "tenant",
+        json_object_get(r, "tenant"), "strategy", json_object_get(r, "strategy"), "state",
+        json_object_get(r, "state"), "step", (json_int_t)json_integer_value(json_object_get(r, "step")) + 1,
+        "from_revision", json_object_get(r, "from_revision"), "to_revision",
+        (json_int_t)json_integer_value(json_object_get(r, "from_revision")) + 1, "plan", plan_out, "progress",
+        progress ? progress : json_object(), "message", json_object_get(r, "message"), "promote_requested",
+        (int)json_integer_value(json_object_get(r, "promote_requested")), "abort_requested",
+        (int)json_integer_value(json_object_get(r, "abort_requested")), "spec", spec ? spec : json_null(),
+        "created_at", json_object_get(r, "created_at"), "updated_at", json_object_get(r, "updated_at"),
+        "created_by", json_object_get(r, "created_by"));
 }
 
 static int visible_service(struct eagle_call *call, const char *name, enum eagle_role need, json_t **row,
@@ -78,8 +80,9 @@ static int target_spec(struct eagle_call *call, const json_t *body, const json_t
     int given = !!spec + !!rev + !!image, rc;
 
     if (given != 1)
-        return eagle_err_invalid(err, "spec", "give exactly one of 'spec' (a whole spec), 'revision' (an earlier "
-                                              "revision's spec) or 'image' (the current spec with another image)");
+        return eagle_err_invalid(err, "spec",
+                                 "give exactly one of 'spec' (a whole spec), 'revision' (an earlier "
+                                 "revision's spec) or 'image' (the current spec with another image)");
     if (spec) {
         if (!json_is_object(spec))
             return eagle_err_invalid(err, "spec", "spec must be an object");
@@ -159,11 +162,11 @@ int api_releases_create(struct eagle_call *call, struct eagle_err *err)
     if (eagle_release_plan_from_json(body, &plan, err) < 0 || target_spec(call, body, svc, &spec, err) < 0 ||
         eagle_api_check_networks(call, &spec, err) < 0)
         goto out;
-    {   /* a release replaces tasks: it needs a change to what tasks run */
+    { /* a release replaces tasks: it needs a change to what tasks run */
         /* (a canary runs its own tasks, so a new health_check alone is worth one; Swarm does not
          * replace tasks for it in a rolling update) */
-        static const char *outside[] = {"replicas", "update_config", "rollback_config", "ports", "labels",
-                                        "health_check", NULL};
+        static const char *outside[] = {
+            "replicas", "update_config", "rollback_config", "ports", "labels", "health_check", NULL};
         json_t *now = json_loads(json_string_value(json_object_get(svc, "spec")), 0, NULL);
         json_t *next = eagle_spec_to_json(&spec);
         for (int i = 0; outside[i]; i++) {
@@ -176,8 +179,9 @@ int api_releases_create(struct eagle_call *call, struct eagle_err *err)
         json_decref(now);
         json_decref(next);
         if (same) {
-            eagle_err_invalid(err, "spec", "nothing to release: the tasks would run what they run now "
-                                           "(scale or update the service for replicas, ports and labels)");
+            eagle_err_invalid(err, "spec",
+                              "nothing to release: the tasks would run what they run now "
+                              "(scale or update the service for replicas, ports and labels)");
             goto out;
         }
     }
@@ -199,7 +203,8 @@ int api_releases_create(struct eagle_call *call, struct eagle_err *err)
     }
     specj = eagle_spec_to_json(&spec);
     spec_text = json_dumps(specj, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(12));
-    planj = json_pack("{s:s, s:O*}", "strategy", plan.canary ? "canary" : "rolling", plan.canary ? "canary" : "rolling",
+    planj = json_pack("{s:s, s:O*}", "strategy", plan.canary ? "canary" : "rolling",
+                      plan.canary ? "canary" : "rolling",
                       json_object_get(body, plan.canary ? "canary" : "rolling"));
     plan_text = json_dumps(planj, JSON_COMPACT | JSON_SORT_KEYS);
     randombytes_buf(raw, sizeof(raw));
@@ -282,9 +287,9 @@ static int request(struct eagle_call *call, const char *what, struct eagle_err *
         return -1;
     }
     if (eagle_store_release_request(st, call->params[0], what, err) < 0 ||
-        eagle_store_audit(st, eagle_api_username(call), json_string_value(json_object_get(row, "tenant")), action,
-                          json_string_value(json_object_get(row, "service")), "accepted", call->params[0],
-                          call->source, err) < 0 ||
+        eagle_store_audit(st, eagle_api_username(call), json_string_value(json_object_get(row, "tenant")),
+                          action, json_string_value(json_object_get(row, "service")), "accepted",
+                          call->params[0], call->source, err) < 0 ||
         eagle_store_commit(st, err) < 0) {
         eagle_store_rollback(st);
         json_decref(row);
