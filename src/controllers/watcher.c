@@ -17,14 +17,154 @@
 #include "events/events.h"
 #include "store/store.h"
 
+/*
+ * A follower per cluster reads its manager's /events and wakes the watcher,
+ * so what the manager sees happen (a service or node changed, a container on
+ * its own node created, started, dead or gone) is in the catalog about
+ * KICK_DELAY_MS later instead of at the next poll. The polls stay: they see
+ * what no event reports (tasks on other nodes) and heal a missed event.
+ */
+struct follower {
+    json_t *cluster; /* the store's row it follows */
+    pthread_t tid;
+    volatile int stop;
+    struct follower *next;
+};
+
+/* a burst of events (a scale starts many tasks) makes one pass, not one each */
+#define KICK_DELAY_MS 50
+/* ...and the pass after an event's comes at most this long after it */
+#define FOLLOWUP_MS 1000
+#define FOLLOW_PATH                                                                                          \
+    "/events?filters=%7B%22type%22%3A%5B%22service%22%2C%22node%22%2C%22container%22%5D%2C%22event%22%3A%"   \
+    "5B%22create%22%2C%22update%22%2C%22remove%22%2C%22start%22%2C%22die%22%2C%22destroy%22%5D%7D"
+
 static struct {
     pthread_t tid;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int stop, running, interval_ms;
+    int kick; /* an engine event arrived since the last pass began */
     char *data_dir;
-    json_t *known; /* cluster names in the catalog */
+    json_t *known;              /* cluster names in the catalog */
+    struct follower *followers; /* the watcher thread's own, until it has stopped */
 } wt = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static void kick(void)
+{
+    pthread_mutex_lock(&wt.lock);
+    wt.kick = 1;
+    pthread_cond_signal(&wt.cond);
+    pthread_mutex_unlock(&wt.lock);
+}
+
+static int on_engine_event(void *ud, const char *data, size_t len, struct eagle_err *err)
+{
+    (void)ud, (void)data, (void)len, (void)err;
+    kick(); /* what happened does not matter: the pass looks at everything */
+    return 0;
+}
+
+/* Sleep up to ms, ending early when the follower is told to stop. */
+static void follower_pause(struct follower *f, int ms)
+{
+    struct timespec step = {0, 100 * 1000 * 1000};
+    for (int slept = 0; slept < ms && !f->stop; slept += 100)
+        nanosleep(&step, NULL);
+}
+
+static void *follower_main(void *arg)
+{
+    struct follower *f = arg;
+    struct eagle_worker w = {.data_dir = wt.data_dir};
+    const char *name = json_string_value(json_object_get(f->cluster, "name"));
+    int backoff_ms = 1000;
+
+    while (!f->stop) {
+        struct eagle_err err;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        struct eagle_engine *eng = eagle_worker_engine(&w, f->cluster, &err);
+        int rc = eng ? eagle_engine_follow(eng, FOLLOW_PATH, on_engine_event, f, &f->stop, &err) : -1;
+        if (f->stop)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (rc < 0)
+            log_debug("watcher", "cluster '%s': following its events: %s (polls go on)", name, err.msg);
+        /* a stream that lasted is a healthy one: start over at the shortest pause */
+        if (t1.tv_sec - t0.tv_sec > 10)
+            backoff_ms = 1000;
+        follower_pause(f, backoff_ms);
+        backoff_ms = backoff_ms < 16000 ? backoff_ms * 2 : 30000;
+    }
+    eagle_worker_release(&w);
+    return NULL;
+}
+
+static int same_cluster(const json_t *a, const json_t *b)
+{
+    static const char *const keys[] = {"name", "endpoint", "tls", "created_at", NULL};
+    for (int i = 0; keys[i]; i++)
+        if (!json_equal(json_object_get(a, keys[i]), json_object_get(b, keys[i])))
+            return 0;
+    return 1;
+}
+
+/* Stop the followers `keep` does not keep (all of them when keep is NULL), all at once. */
+static void followers_stop(struct follower **list, int (*keep)(const struct follower *, const json_t *),
+                           const json_t *clusters)
+{
+    struct follower **pp, *f;
+    for (f = *list; f; f = f->next)
+        if (!keep || !keep(f, clusters))
+            f->stop = 1;
+    for (pp = list; (f = *pp);) {
+        if (!f->stop) {
+            pp = &f->next;
+            continue;
+        }
+        pthread_join(f->tid, NULL); /* within about a second (eagle_engine_follow) */
+        *pp = f->next;
+        json_decref(f->cluster);
+        free(f);
+    }
+}
+
+static int still_there(const struct follower *f, const json_t *clusters)
+{
+    size_t i;
+    const json_t *c;
+    json_array_foreach(clusters, i, c) if (same_cluster(f->cluster, c)) return 1;
+    return 0;
+}
+
+/* One follower per cluster in the store, started anew when its row changed. */
+static void followers_sync(const json_t *clusters)
+{
+    size_t i;
+    json_t *c;
+
+    followers_stop(&wt.followers, still_there, clusters);
+    json_array_foreach(clusters, i, c)
+    {
+        struct follower *f;
+        for (f = wt.followers; f && !same_cluster(f->cluster, c); f = f->next)
+            ;
+        if (f)
+            continue;
+        f = xcalloc(1, sizeof(*f));
+        f->cluster = json_deep_copy(c);
+        if (pthread_create(&f->tid, NULL, follower_main, f) != 0) {
+            log_warn("watcher", "cannot start a thread to follow cluster '%s' (polls go on)",
+                     json_string_value(json_object_get(c, "name")));
+            json_decref(f->cluster);
+            free(f);
+            continue;
+        }
+        f->next = wt.followers;
+        wt.followers = f;
+    }
+}
 
 static int on_service(void *ud, const char *json, size_t len, struct eagle_err *err)
 {
@@ -75,6 +215,7 @@ static void pass(struct eagle_worker *w)
     size_t i;
 
     if (eagle_store_cluster_list(w->store, &clusters, &err) == 0) {
+        followers_sync(clusters);
         json_array_foreach(clusters, i, c)
         {
             json_object_set_new(seen, json_string_value(json_object_get(c, "name")), json_true());
@@ -112,18 +253,30 @@ static void *watcher_main(void *arg)
         log_error("watcher", "cannot open the store: %s", err.msg);
         return NULL;
     }
+    int kicked = 0;
     pthread_mutex_lock(&wt.lock);
     while (!wt.stop) {
+        wt.kick = 0; /* events from here on make another pass */
         pthread_mutex_unlock(&wt.lock);
         pass(&w);
         pthread_mutex_lock(&wt.lock);
+        /* after an event, look again soon: the tasks it set moving report their
+         * states to the manager over the next moments, with no event of their own */
+        int wait_ms = kicked && wt.interval_ms > FOLLOWUP_MS ? FOLLOWUP_MS : wt.interval_ms;
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += (long)(wt.interval_ms % 1000) * 1000000L;
-        until.tv_sec += wt.interval_ms / 1000 + until.tv_nsec / 1000000000L;
+        until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+        until.tv_sec += wait_ms / 1000 + until.tv_nsec / 1000000000L;
         until.tv_nsec %= 1000000000L;
-        while (!wt.stop && pthread_cond_timedwait(&wt.cond, &wt.lock, &until) == 0)
+        while (!wt.stop && !wt.kick && pthread_cond_timedwait(&wt.cond, &wt.lock, &until) == 0)
             ;
+        kicked = wt.kick;
+        if (kicked && !wt.stop) {
+            struct timespec burst = {0, KICK_DELAY_MS * 1000000L};
+            pthread_mutex_unlock(&wt.lock);
+            nanosleep(&burst, NULL);
+            pthread_mutex_lock(&wt.lock);
+        }
     }
     pthread_mutex_unlock(&wt.lock);
     eagle_worker_release(&w);
@@ -154,6 +307,7 @@ void eagle_watcher_stop(void)
     pthread_cond_broadcast(&wt.cond);
     pthread_mutex_unlock(&wt.lock);
     pthread_join(wt.tid, NULL);
+    followers_stop(&wt.followers, NULL, NULL);
     wt.running = 0;
     free(wt.data_dir);
     wt.data_dir = NULL;

@@ -7,6 +7,8 @@
  * Why polling: Swarm emits no events for task state changes on other nodes,
  * so a stream of /events alone would miss a task failing on a worker. A poll
  * at the interval below bounds the lag; unchanged answers cost no index bump.
+ * Each manager's /events is followed too, as a wake-up: an event makes a pass
+ * at once (watcher.c, "follower").
  */
 #ifndef EAGLE_WATCHER_H
 #define EAGLE_WATCHER_H

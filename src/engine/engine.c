@@ -818,3 +818,89 @@ out:
     eagle_buf_release(&s.elem);
     return ret;
 }
+
+/* ---- following an endless answer ---- */
+
+struct follow {
+    struct eagle_engine *e;
+    eagle_engine_data_cb cb;
+    void *ud;
+    struct eagle_err *err;
+    const volatile int *stop;
+    long status;
+    struct eagle_buf errbody;
+    int cb_failed;
+};
+
+static size_t on_follow_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct follow *f = userdata;
+    size_t n = size * nmemb;
+
+    if (f->status == 0)
+        curl_easy_getinfo(f->e->_curl, CURLINFO_RESPONSE_CODE, &f->status);
+    if (f->status < 200 || f->status > 299) {
+        size_t room = f->errbody.len < 65536 ? 65536 - f->errbody.len : 0;
+        eagle_buf_append(&f->errbody, ptr, n < room ? n : room);
+        return n;
+    }
+    if (f->cb(f->ud, ptr, n, f->err) < 0) {
+        f->cb_failed = 1;
+        return 0;
+    }
+    return n;
+}
+
+/* libcurl calls this about once a second while nothing arrives: the way out. */
+static int on_follow_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                              curl_off_t ulnow)
+{
+    const struct follow *f = userdata;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return f->stop && *f->stop;
+}
+
+int eagle_engine_follow(struct eagle_engine *e, const char *path, eagle_engine_data_cb cb, void *ud,
+                        const volatile int *stop, struct eagle_err *err)
+{
+    struct follow f = {.e = e, .cb = cb, .ud = ud, .err = err, .stop = stop, .errbody = {.max = MAX_BODY}};
+    char *url;
+    CURLcode rc;
+    int ret = -1;
+
+    if (!e || !cb || !path || path[0] != '/')
+        return eagle_err_internal(err, "engine call: bad path or callback");
+    url = xasprintf("%s%s", e->_base, path);
+    setup(e, &f.errbody);
+    curl_easy_setopt(e->_curl, CURLOPT_TIMEOUT_MS, 0L);
+    curl_easy_setopt(e->_curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0);
+    curl_easy_setopt(e->_curl, CURLOPT_WRITEFUNCTION, on_follow_data);
+    curl_easy_setopt(e->_curl, CURLOPT_WRITEDATA, &f);
+    curl_easy_setopt(e->_curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(e->_curl, CURLOPT_XFERINFOFUNCTION, on_follow_progress);
+    curl_easy_setopt(e->_curl, CURLOPT_XFERINFODATA, &f);
+    curl_easy_setopt(e->_curl, CURLOPT_URL, url);
+
+    rc = curl_easy_perform(e->_curl);
+    if (f.cb_failed)
+        goto out;
+    if (rc == CURLE_ABORTED_BY_CALLBACK && stop && *stop) {
+        ret = 0;
+        goto out;
+    }
+    if (rc != CURLE_OK) {
+        transport_error(e, rc, &f.errbody, err);
+        goto out;
+    }
+    curl_easy_getinfo(e->_curl, CURLINFO_RESPONSE_CODE, &f.status);
+    if (f.status < 200 || f.status > 299) {
+        map_answer(f.status, &f.errbody, err);
+        goto out;
+    }
+    ret = 0;
+out:
+    curl_easy_setopt(e->_curl, CURLOPT_NOPROGRESS, 1L);
+    free(url);
+    eagle_buf_release(&f.errbody);
+    return ret;
+}

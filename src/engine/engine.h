@@ -113,4 +113,17 @@ typedef int (*eagle_engine_element_cb)(void *ud, const char *json, size_t len, s
 int eagle_engine_stream_array(struct eagle_engine *e, const char *path, eagle_engine_element_cb cb, void *ud,
                               struct eagle_err *err);
 
+/*
+ * Following: GET `path`, an endpoint that answers for as long as it likes (such
+ * as "/events"), handing each piece of a 2xx answer to `cb` as it arrives (not
+ * split into lines or values: `cb` sees raw bytes). The call has no overall
+ * timeout. It returns 0 when the engine ends the answer, or soon after `*stop`
+ * becomes non-zero (within about a second; `stop` may be NULL); -1 with `err`
+ * filled on an error (as eagle_engine_call()), or with the error `cb` filled
+ * when it returned -1.
+ */
+typedef int (*eagle_engine_data_cb)(void *ud, const char *data, size_t len, struct eagle_err *err);
+int eagle_engine_follow(struct eagle_engine *e, const char *path, eagle_engine_data_cb cb, void *ud,
+                        const volatile int *stop, struct eagle_err *err);
+
 #endif

@@ -424,6 +424,33 @@ def test_blocking_query_wakes_when_the_worker_is_drained(eagle, cluster_env):
                    == "active", timeout=30, what="the worker active again")
 
 
+def test_engine_events_feed_the_catalog_between_polls(eagle, cluster_env):
+    """With polls a minute apart, what the manager's event stream reports reaches the catalog
+    at once: a new service, a scale, and its tasks starting on the manager's own node."""
+    eagle.stop()
+    eagle.extra_args += ["--catalog-interval-ms", "60000"]
+    eagle.start()
+    on_manager = {"constraints": ["node.role==manager"]}
+    time.sleep(1)  # past the start's first poll
+
+    r, latency = block_then(eagle, "/v1/discovery/services?index=%d&wait=30s" % index_of(disc(eagle)),
+                            lambda: create(eagle, spec(cluster_env, "web", replicas=1, placement=on_manager)),
+                            "service created, polls 60 s apart")
+    assert r.status_code == 200 and "web" in [s["name"] for s in r.json()["services"]], r.text
+    assert latency < WAKE_LIMIT, "woke %.2f s after the create" % latency
+    # (without the events, the task's start would show only at the next poll, a minute on)
+    _, index, _ = follow(eagle, "web", index_of(r), lambda a: len(a["instances"]) == 1 and
+                         a["instances"][0]["state"] == "running", timeout=40)
+
+    r, latency = block_then(eagle, "/v1/discovery/services/web?index=%d&wait=30s" % index,
+                            lambda: eagle.ok("POST", "/v1/services/web/scale", json={"replicas": 2}),
+                            "scale 1 -> 2, polls 60 s apart")
+    assert r.status_code == 200 and r.json()["replicas"] == 2, r.text
+    assert latency < WAKE_LIMIT, "woke %.2f s after the scale" % latency
+    follow(eagle, "web", index_of(r), lambda a: len(a["instances"]) == 2 and
+           all(i["state"] == "running" for i in a["instances"]), timeout=40)
+
+
 def test_blocking_query_without_change_returns_when_the_wait_runs_out(eagle, cluster_env):
     create(eagle, spec(cluster_env, "web", replicas=1))
     _, index = settled(eagle, "web", 1)
