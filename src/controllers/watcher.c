@@ -28,12 +28,15 @@ struct follower {
     json_t *cluster; /* the store's row it follows */
     pthread_t tid;
     volatile int stop;
+    int open; /* its feed answered, and has not failed since */
     struct follower *next;
 };
 
 /* a burst of events (a scale starts many tasks) makes one pass, not one each */
 #define KICK_DELAY_MS 50
-/* ...and the pass after an event's comes at most this long after it */
+/* ...and the passes after an event's come 1, 2, 4... s apart (up to the poll
+ * interval): the tasks it set moving report in to the manager over the next
+ * moments, and their states bring no event of their own */
 #define FOLLOWUP_MS 1000
 #define FOLLOW_PATH                                                                                          \
     "/events?filters=%7B%22type%22%3A%5B%22service%22%2C%22node%22%2C%22container%22%5D%2C%22event%22%3A%"   \
@@ -60,7 +63,14 @@ static void kick(void)
 
 static int on_engine_event(void *ud, const char *data, size_t len, struct eagle_err *err)
 {
-    (void)ud, (void)data, (void)len, (void)err;
+    struct follower *f = ud;
+    (void)len, (void)err;
+    if (!data) { /* the feed is open: say so once it was not, and look at what it missed meanwhile */
+        if (!f->open)
+            log_info("watcher", "following the events of cluster '%s'",
+                     json_string_value(json_object_get(f->cluster, "name")));
+        f->open = 1;
+    }
     kick(); /* what happened does not matter: the pass looks at everything */
     return 0;
 }
@@ -89,8 +99,12 @@ static void *follower_main(void *arg)
         if (f->stop)
             break;
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        if (rc < 0)
+        if (rc < 0 && f->open)
+            log_warn("watcher", "cluster '%s': its events: %s (polls go on; following again)", name, err.msg);
+        else if (rc < 0)
             log_debug("watcher", "cluster '%s': following its events: %s (polls go on)", name, err.msg);
+        if (rc < 0)
+            f->open = 0;
         /* a stream that lasted is a healthy one: start over at the shortest pause */
         if (t1.tv_sec - t0.tv_sec > 10)
             backoff_ms = 1000;
@@ -253,16 +267,20 @@ static void *watcher_main(void *arg)
         log_error("watcher", "cannot open the store: %s", err.msg);
         return NULL;
     }
-    int kicked = 0;
+    int followup_ms = 0; /* the next follow-up's gap; 0: none due */
     pthread_mutex_lock(&wt.lock);
     while (!wt.stop) {
         wt.kick = 0; /* events from here on make another pass */
         pthread_mutex_unlock(&wt.lock);
         pass(&w);
         pthread_mutex_lock(&wt.lock);
-        /* after an event, look again soon: the tasks it set moving report their
-         * states to the manager over the next moments, with no event of their own */
-        int wait_ms = kicked && wt.interval_ms > FOLLOWUP_MS ? FOLLOWUP_MS : wt.interval_ms;
+        int wait_ms = wt.interval_ms;
+        if (followup_ms > 0 && followup_ms < wt.interval_ms) {
+            wait_ms = followup_ms;
+            followup_ms *= 2;
+        } else {
+            followup_ms = 0;
+        }
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
@@ -270,8 +288,8 @@ static void *watcher_main(void *arg)
         until.tv_nsec %= 1000000000L;
         while (!wt.stop && !wt.kick && pthread_cond_timedwait(&wt.cond, &wt.lock, &until) == 0)
             ;
-        kicked = wt.kick;
-        if (kicked && !wt.stop) {
+        if (wt.kick && !wt.stop) {
+            followup_ms = FOLLOWUP_MS;
             struct timespec burst = {0, KICK_DELAY_MS * 1000000L};
             pthread_mutex_unlock(&wt.lock);
             nanosleep(&burst, NULL);

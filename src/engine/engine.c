@@ -829,8 +829,28 @@ struct follow {
     const volatile int *stop;
     long status;
     struct eagle_buf errbody;
-    int cb_failed;
+    int cb_failed, opened;
 };
+
+/* The end of the headers of a 2xx answer: tell cb the answer is open. */
+static size_t on_follow_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct follow *f = userdata;
+    size_t n = size * nmemb;
+    long status = 0;
+
+    if (f->opened || !(n == 2 && ptr[0] == '\r' && ptr[1] == '\n'))
+        return n;
+    curl_easy_getinfo(f->e->_curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299)
+        return n;
+    f->opened = 1;
+    if (f->cb(f->ud, NULL, 0, f->err) < 0) {
+        f->cb_failed = 1;
+        return 0;
+    }
+    return n;
+}
 
 static size_t on_follow_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
@@ -844,7 +864,7 @@ static size_t on_follow_data(char *ptr, size_t size, size_t nmemb, void *userdat
         eagle_buf_append(&f->errbody, ptr, n < room ? n : room);
         return n;
     }
-    if (f->cb(f->ud, ptr, n, f->err) < 0) {
+    if (n > 0 && f->cb(f->ud, ptr, n, f->err) < 0) {
         f->cb_failed = 1;
         return 0;
     }
@@ -876,6 +896,8 @@ int eagle_engine_follow(struct eagle_engine *e, const char *path, eagle_engine_d
     curl_easy_setopt(e->_curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0);
     curl_easy_setopt(e->_curl, CURLOPT_WRITEFUNCTION, on_follow_data);
     curl_easy_setopt(e->_curl, CURLOPT_WRITEDATA, &f);
+    curl_easy_setopt(e->_curl, CURLOPT_HEADERFUNCTION, on_follow_header);
+    curl_easy_setopt(e->_curl, CURLOPT_HEADERDATA, &f);
     curl_easy_setopt(e->_curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(e->_curl, CURLOPT_XFERINFOFUNCTION, on_follow_progress);
     curl_easy_setopt(e->_curl, CURLOPT_XFERINFODATA, &f);
@@ -900,6 +922,7 @@ int eagle_engine_follow(struct eagle_engine *e, const char *path, eagle_engine_d
     ret = 0;
 out:
     curl_easy_setopt(e->_curl, CURLOPT_NOPROGRESS, 1L);
+    curl_easy_setopt(e->_curl, CURLOPT_HEADERFUNCTION, NULL);
     free(url);
     eagle_buf_release(&f.errbody);
     return ret;

@@ -116,7 +116,9 @@ int eagle_engine_stream_array(struct eagle_engine *e, const char *path, eagle_en
 /*
  * Following: GET `path`, an endpoint that answers for as long as it likes (such
  * as "/events"), handing each piece of a 2xx answer to `cb` as it arrives (not
- * split into lines or values: `cb` sees raw bytes). The call has no overall
+ * split into lines or values: `cb` sees raw bytes). `cb` is first called once
+ * with `data` NULL and `len` 0 as soon as the engine's 2xx headers arrive (the
+ * answer is open, before its first byte). The call has no overall
  * timeout. It returns 0 when the engine ends the answer, or soon after `*stop`
  * becomes non-zero (within about a second; `stop` may be NULL); -1 with `err`
  * filled on an error (as eagle_engine_call()), or with the error `cb` filled

@@ -12,7 +12,6 @@ import glob
 import json
 import os
 import subprocess
-import time
 
 import pytest
 import requests
@@ -21,8 +20,8 @@ from eaglelib import REPO, Relay, assert_error, free_port, wait_until
 from test_releases import canary_body, discovery, events, start_release, wait_event
 
 ON_WORKER = {"constraints": ["node.role==worker"]}
-CHECK = {"type": "http", "port": 8080, "path": "/", "interval": "500ms", "timeout": "300ms",
-         "unhealthy_threshold": 2}
+CHECK = {"type": "http", "port": 8080, "path": "/", "interval": "500ms", "timeout": "1s",
+         "unhealthy_threshold": 3}
 
 
 @pytest.fixture(scope="session")

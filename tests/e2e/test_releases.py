@@ -13,11 +13,12 @@ import time
 
 import pytest
 
-from eaglelib import (assert_error, engine_image, engine_replicas, run, wait_until)
+from eaglelib import (TIMEOUT_SCALE, assert_error, engine_image, engine_replicas, run, wait_until)
 
 ON_MANAGER = {"constraints": ["node.role==manager"]}
-CHECK = {"type": "http", "port": 8080, "path": "/", "interval": "500ms", "timeout": "300ms",
-         "unhealthy_threshold": 2}
+# (a timeout of 1 s and three failures in a row: a loaded machine does not make a healthy task sick)
+CHECK = {"type": "http", "port": 8080, "path": "/", "interval": "500ms", "timeout": "1s",
+         "unhealthy_threshold": 3}
 TERMINAL = ("succeeded", "rolled_back", "aborted", "failed")
 ACTIVE = ("pending", "running", "waiting_promotion", "promoting", "rolling_back", "aborting")
 
@@ -487,7 +488,7 @@ def test_health_checks_mark_and_replace_unhealthy_tasks(eagle, cluster_env):
     # The sick one: seen "unhealthy" in discovery (blocking queries, to see every change),
     # then replaced by another task.
     seen_unhealthy, task_ids = set(), set()
-    index, deadline = 0, time.monotonic() + 60
+    index, deadline = 0, time.monotonic() + 60 * TIMEOUT_SCALE
     while time.monotonic() < deadline and not seen_unhealthy:
         r = eagle.api("GET", "/v1/discovery/services/sick?index=%d&wait=5s" % index, timeout=15)
         index = int(r.headers.get("X-Eagle-Index", index))

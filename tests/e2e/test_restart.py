@@ -2,7 +2,7 @@
 import signal
 import time
 
-from eaglelib import engine_replicas, wait_until
+from eaglelib import TIMEOUT_SCALE, engine_replicas, wait_until
 
 
 def holds_for(fn, seconds, interval=0.5, what="condition"):
@@ -95,7 +95,7 @@ def test_kill9_right_after_a_write_is_finished_after_restart(eagle, cluster_env)
 
 def test_sigterm_stops_cleanly_with_status_0(eagle, cluster_env):
     eagle.ok("POST", "/v1/services", json={"name": "web", "image": cluster_env.image("web:1"), "replicas": 1})
-    assert eagle.stop(sig=signal.SIGTERM, timeout=15) == 0
+    assert eagle.stop(sig=signal.SIGTERM, timeout=15 * TIMEOUT_SCALE) == 0
     # the engine keeps running the service while Eagle is down
     assert len(cluster_env.services_of("web")) == 1
     eagle.start()
