@@ -39,8 +39,10 @@ static struct eagle_daemon {
     char instance[33];
     struct eagle_http *http;
     pthread_mutex_t claims_lock;
+    pthread_cond_t claims_freed; /* broadcast by every unclaim */
+    int claim_waiters;           /* threads in eagle_daemon_claim_wait() */
     char *claims[MAX_CLAIMS];
-} daemon_state = {.claims_lock = PTHREAD_MUTEX_INITIALIZER};
+} daemon_state = {.claims_lock = PTHREAD_MUTEX_INITIALIZER, .claims_freed = PTHREAD_COND_INITIALIZER};
 
 const unsigned char *eagle_daemon_token_key(void)
 {
@@ -66,38 +68,61 @@ void eagle_daemon_fault_point(const char *point)
     }
 }
 
-int eagle_daemon_claim(const char *service)
+/* Under claims_lock. */
+static int claim_locked(const char *service)
 {
-    int free_slot = -1, ok = 1;
+    int free_slot = -1;
 
-    pthread_mutex_lock(&daemon_state.claims_lock);
     for (int i = 0; i < MAX_CLAIMS; i++) {
         if (!daemon_state.claims[i]) {
             if (free_slot < 0)
                 free_slot = i;
         } else if (strcmp(daemon_state.claims[i], service) == 0) {
-            ok = 0;
-            break;
+            return 0;
         }
     }
-    if (ok && free_slot >= 0)
-        daemon_state.claims[free_slot] = xstrdup(service);
-    else
-        ok = 0;
+    if (free_slot < 0)
+        return 0;
+    daemon_state.claims[free_slot] = xstrdup(service);
+    return 1;
+}
+
+int eagle_daemon_claim(const char *service)
+{
+    pthread_mutex_lock(&daemon_state.claims_lock);
+    int ok = claim_locked(service);
     pthread_mutex_unlock(&daemon_state.claims_lock);
     return ok;
 }
 
 int eagle_daemon_claim_wait(const char *service, int timeout_ms)
 {
-    struct timespec pause = {0, 20 * 1000 * 1000};
-    for (int waited = 0;; waited += 20) {
-        if (eagle_daemon_claim(service))
-            return 1;
-        if (waited >= timeout_ms)
-            return 0;
-        nanosleep(&pause, NULL);
+    /* Waiters hold worker threads: at most half of them wait, so a crowd of
+     * callers retrying one busy service cannot stall every other request. */
+    const struct eagle_config *cfg = daemon_state.cfg;
+    int cap = cfg && cfg->workers > 1 ? cfg->workers / 2 : 1;
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
     }
+    pthread_mutex_lock(&daemon_state.claims_lock);
+    int ok = claim_locked(service);
+    if (!ok && timeout_ms > 0 && daemon_state.claim_waiters < cap) {
+        daemon_state.claim_waiters++;
+        while (!(ok = claim_locked(service)))
+            if (pthread_cond_timedwait(&daemon_state.claims_freed, &daemon_state.claims_lock, &until) != 0) {
+                ok = claim_locked(service);
+                break;
+            }
+        daemon_state.claim_waiters--;
+    }
+    pthread_mutex_unlock(&daemon_state.claims_lock);
+    return ok;
 }
 
 void eagle_daemon_unclaim(const char *service)
@@ -109,6 +134,7 @@ void eagle_daemon_unclaim(const char *service)
             daemon_state.claims[i] = NULL;
             break;
         }
+    pthread_cond_broadcast(&daemon_state.claims_freed);
     pthread_mutex_unlock(&daemon_state.claims_lock);
 }
 

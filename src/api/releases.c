@@ -134,19 +134,6 @@ int api_releases_create(struct eagle_call *call, struct eagle_err *err)
 
     if (visible_service(call, name, EAGLE_ROLE_DEVELOPER, &svc, err) < 0)
         return -1;
-    json_decref(svc);
-    svc = NULL;
-    /* under the service's claim, so no update slips in between reading the
-     * service and recording the release made from its revision */
-    if (eagle_api_service_claim(st, name, err) < 0)
-        return -1;
-    claimed = 1;
-    if (eagle_store_service_get(st, name, &svc, err) < 0)
-        goto out;
-    if (strcmp(json_string_value(json_object_get(svc, "status")), "deleting") == 0) {
-        eagle_err_conflict(err, "service '%s' is being deleted", name);
-        goto out;
-    }
     if (eagle_api_body(call, &body, err) < 0)
         goto out;
     json_object_foreach(body, key, v)
@@ -159,8 +146,22 @@ int api_releases_create(struct eagle_call *call, struct eagle_err *err)
             goto out;
         }
     }
-    if (eagle_release_plan_from_json(body, &plan, err) < 0 || target_spec(call, body, svc, &spec, err) < 0 ||
-        eagle_api_check_networks(call, &spec, err) < 0)
+    if (eagle_release_plan_from_json(body, &plan, err) < 0)
+        goto out;
+    /* the rest under the service's claim, so no update slips in between
+     * reading the service and recording the release made from its revision */
+    if (eagle_api_service_claim(st, name, err) < 0)
+        goto out;
+    claimed = 1;
+    json_decref(svc);
+    svc = NULL;
+    if (eagle_store_service_get(st, name, &svc, err) < 0)
+        goto out;
+    if (strcmp(json_string_value(json_object_get(svc, "status")), "deleting") == 0) {
+        eagle_err_conflict(err, "service '%s' is being deleted", name);
+        goto out;
+    }
+    if (target_spec(call, body, svc, &spec, err) < 0 || eagle_api_check_networks(call, &spec, err) < 0)
         goto out;
     { /* a release replaces tasks: it needs a change to what tasks run */
         /* (a canary runs its own tasks, so a new health_check alone is worth one; Swarm does not

@@ -112,13 +112,6 @@ static curl_socket_t open_socket(void *ud, curlsocktype purpose, struct curl_soc
     return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t eagle_notify_backoff_ms(int64_t failures)
 {
     int64_t ms = BACKOFF_FIRST_MS;
@@ -303,7 +296,7 @@ static struct sub *sub_new(const json_t *row)
     s->generation = iget(row, "generation");
     s->cursor = s->saved_cursor = (uint64_t)iget(row, "cursor");
     s->failures = iget(row, "failures");
-    s->saved_ms = mono_ms();
+    s->saved_ms = eagle_monotonic_ms();
     return s;
 }
 
@@ -431,7 +424,7 @@ static void start(struct deliverer *d, struct sub *s, const struct eagle_event *
     if (!f->easy) {
         log_error("notify", "curl_easy_init failed");
         flight_free(d, f);
-        s->next_ms = mono_ms() + BACKOFF_FIRST_MS;
+        s->next_ms = eagle_monotonic_ms() + BACKOFF_FIRST_MS;
         return;
     }
     sign(s->secret, f->body->data, f->body->len, sig);
@@ -469,7 +462,7 @@ static void start(struct deliverer *d, struct sub *s, const struct eagle_event *
     if (curl_multi_add_handle(d->multi, c) != CURLM_OK) {
         log_error("notify", "subscription '%s': cannot start a request", s->id);
         flight_free(d, f);
-        s->next_ms = mono_ms() + BACKOFF_FIRST_MS;
+        s->next_ms = eagle_monotonic_ms() + BACKOFF_FIRST_MS;
         return;
     }
     s->flight = f;
@@ -572,7 +565,7 @@ static void finish(struct deliverer *d, CURL *easy, CURLcode result)
             s->saved_cursor = s->cursor;
         else
             reload_soon(); /* rewound meanwhile: the reload resets the cursor */
-        s->saved_ms = mono_ms();
+        s->saved_ms = eagle_monotonic_ms();
         s->failures = 0;
         s->next_ms = 0;
     } else {
@@ -583,7 +576,7 @@ static void finish(struct deliverer *d, CURL *easy, CURLcode result)
             log_debug("notify", "subscription '%s': event %llu attempt %lld failed: %s", s->id,
                       (unsigned long long)f->event_id, (long long)f->attempt, error);
         s->failures = failures;
-        s->next_ms = mono_ms() + delay;
+        s->next_ms = eagle_monotonic_ms() + delay;
     }
     s->flight = NULL;
     flight_free(d, f);
@@ -594,7 +587,7 @@ static void finish(struct deliverer *d, CURL *easy, CURLcode result)
 static void pass(struct deliverer *d)
 {
     uint64_t last_id = eagle_events_last_id();
-    int64_t now = mono_ms();
+    int64_t now = eagle_monotonic_ms();
     int running = 0, left;
     CURLMsg *msg;
 
@@ -614,7 +607,7 @@ static void pass(struct deliverer *d)
 static int wait_ms(const struct deliverer *d)
 {
     uint64_t last_id = eagle_events_last_id();
-    int64_t now = mono_ms(), wait = POLL_MS;
+    int64_t now = eagle_monotonic_ms(), wait = POLL_MS;
 
     for (size_t i = 0; i < d->n_subs; i++) {
         const struct sub *s = d->subs[i];
@@ -650,9 +643,9 @@ static void *notify_main(void *arg)
         int poked = nt.poked;
         nt.poked = 0;
         pthread_mutex_unlock(&nt.lock);
-        if (poked || mono_ms() - reloaded >= RELOAD_MS) {
+        if (poked || eagle_monotonic_ms() - reloaded >= RELOAD_MS) {
             reload(&d);
-            reloaded = mono_ms();
+            reloaded = eagle_monotonic_ms();
         }
         pass(&d);
         curl_multi_poll(d.multi, NULL, 0, wait_ms(&d), NULL);

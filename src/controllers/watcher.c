@@ -5,6 +5,7 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,7 +28,7 @@
 struct follower {
     json_t *cluster; /* the store's row it follows */
     pthread_t tid;
-    volatile int stop;
+    atomic_int stop;
     int open; /* its feed answered, and has not failed since */
     struct follower *next;
 };
@@ -38,6 +39,8 @@ struct follower {
  * interval): the tasks it set moving report in to the manager over the next
  * moments, and their states bring no event of their own */
 #define FOLLOWUP_MS 1000
+/* a steady flow of events (a task crash-looping) makes a pass at most this often */
+#define KICK_GAP_MS 250
 #define FOLLOW_PATH                                                                                          \
     "/events?filters=%7B%22type%22%3A%5B%22service%22%2C%22node%22%2C%22container%22%5D%2C%22event%22%3A%"   \
     "5B%22create%22%2C%22update%22%2C%22remove%22%2C%22start%22%2C%22die%22%2C%22destroy%22%5D%7D"
@@ -92,22 +95,20 @@ static void *follower_main(void *arg)
 
     while (!f->stop) {
         struct eagle_err err;
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
         struct eagle_engine *eng = eagle_worker_engine(&w, f->cluster, &err);
         int rc = eng ? eagle_engine_follow(eng, FOLLOW_PATH, on_engine_event, f, &f->stop, &err) : -1;
         if (f->stop)
             break;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
         if (rc < 0 && f->open)
             log_warn("watcher", "cluster '%s': its events: %s (polls go on; following again)", name, err.msg);
         else if (rc < 0)
             log_debug("watcher", "cluster '%s': following its events: %s (polls go on)", name, err.msg);
-        if (rc < 0)
-            f->open = 0;
-        /* a stream that lasted is a healthy one: start over at the shortest pause */
-        if (t1.tv_sec - t0.tv_sec > 10)
+        else
+            log_info("watcher", "cluster '%s' ended its events feed (polls go on; following again)", name);
+        /* a feed that opened is a working one: start over at the shortest pause */
+        if (f->open)
             backoff_ms = 1000;
+        f->open = 0;
         follower_pause(f, backoff_ms);
         backoff_ms = backoff_ms < 16000 ? backoff_ms * 2 : 30000;
     }
@@ -267,7 +268,8 @@ static void *watcher_main(void *arg)
         log_error("watcher", "cannot open the store: %s", err.msg);
         return NULL;
     }
-    int followup_ms = 0; /* the next follow-up's gap; 0: none due */
+    int followup_ms = 0;                        /* the next follow-up's gap; 0: none due */
+    int64_t last_kicked_ms = -KICK_GAP_MS * 10; /* when the last pass an event made began */
     pthread_mutex_lock(&wt.lock);
     while (!wt.stop) {
         wt.kick = 0; /* events from here on make another pass */
@@ -290,10 +292,14 @@ static void *watcher_main(void *arg)
             ;
         if (wt.kick && !wt.stop) {
             followup_ms = FOLLOWUP_MS;
-            struct timespec burst = {0, KICK_DELAY_MS * 1000000L};
+            long delay_ms = KICK_DELAY_MS, since = eagle_monotonic_ms() - last_kicked_ms;
+            if (since < KICK_GAP_MS - KICK_DELAY_MS)
+                delay_ms = KICK_GAP_MS - since;
+            struct timespec burst = {0, delay_ms * 1000000L};
             pthread_mutex_unlock(&wt.lock);
             nanosleep(&burst, NULL);
             pthread_mutex_lock(&wt.lock);
+            last_kicked_ms = eagle_monotonic_ms();
         }
     }
     pthread_mutex_unlock(&wt.lock);

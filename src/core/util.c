@@ -90,6 +90,14 @@ int64_t eagle_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t eagle_monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Parse a non-negative decimal number with an optional fraction; returns the end. */
 static const char *parse_number(const char *s, double *out)
 {
@@ -134,10 +142,22 @@ int eagle_parse_bytes(const char *s, int64_t *bytes)
     static const struct {
         const char *unit;
         double mult;
-    } units[] = {{"", 1},          {"b", 1},          {"k", 1e3},         {"m", 1e6},
-                 {"g", 1e9},       {"t", 1e12},       {"kb", 1e3},        {"mb", 1e6},
-                 {"gb", 1e9},      {"ki", 1024.0},    {"mi", 1048576.0},  {"gi", 1073741824.0},
-                 {"kib", 1024.0},  {"mib", 1048576.0}, {"gib", 1073741824.0}, {"ti", 1099511627776.0}};
+    } units[] = {{"", 1},
+                 {"b", 1},
+                 {"k", 1e3},
+                 {"m", 1e6},
+                 {"g", 1e9},
+                 {"t", 1e12},
+                 {"kb", 1e3},
+                 {"mb", 1e6},
+                 {"gb", 1e9},
+                 {"ki", 1024.0},
+                 {"mi", 1048576.0},
+                 {"gi", 1073741824.0},
+                 {"kib", 1024.0},
+                 {"mib", 1048576.0},
+                 {"gib", 1073741824.0},
+                 {"ti", 1099511627776.0}};
     char unit[8];
     const char *end;
     double v;

@@ -17,6 +17,7 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Wall-clock time as RFC 3339 UTC ("2026-11-25T17:19:57Z") into buf (>= 32 bytes). */
 void eagle_now_rfc3339(char *buf, size_t n);
 int64_t eagle_now_ms(void);
+int64_t eagle_monotonic_ms(void); /* CLOCK_MONOTONIC: for intervals, not dates */
 
 /* Parse a duration such as "1500ms", "30s", "5m", "1h", "250us", or a bare number of
  * seconds. Returns 0 and nanoseconds in *ns, or -1 when malformed or negative. */

@@ -826,7 +826,7 @@ struct follow {
     eagle_engine_data_cb cb;
     void *ud;
     struct eagle_err *err;
-    const volatile int *stop;
+    const atomic_int *stop;
     long status;
     struct eagle_buf errbody;
     int cb_failed, opened;
@@ -881,7 +881,7 @@ static int on_follow_progress(void *userdata, curl_off_t dltotal, curl_off_t dln
 }
 
 int eagle_engine_follow(struct eagle_engine *e, const char *path, eagle_engine_data_cb cb, void *ud,
-                        const volatile int *stop, struct eagle_err *err)
+                        const atomic_int *stop, struct eagle_err *err)
 {
     struct follow f = {.e = e, .cb = cb, .ud = ud, .err = err, .stop = stop, .errbody = {.max = MAX_BODY}};
     char *url;
@@ -893,6 +893,10 @@ int eagle_engine_follow(struct eagle_engine *e, const char *path, eagle_engine_d
     url = xasprintf("%s%s", e->_base, path);
     setup(e, &f.errbody);
     curl_easy_setopt(e->_curl, CURLOPT_TIMEOUT_MS, 0L);
+    if (!e->_unix_path) { /* /events says nothing while nothing happens: probe the peer instead */
+        curl_easy_setopt(e->_curl, CURLOPT_TCP_KEEPIDLE, 15L);
+        curl_easy_setopt(e->_curl, CURLOPT_TCP_KEEPINTVL, 5L);
+    }
     curl_easy_setopt(e->_curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0);
     curl_easy_setopt(e->_curl, CURLOPT_WRITEFUNCTION, on_follow_data);
     curl_easy_setopt(e->_curl, CURLOPT_WRITEDATA, &f);

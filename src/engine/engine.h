@@ -25,6 +25,7 @@
 #define EAGLE_ENGINE_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -119,13 +120,13 @@ int eagle_engine_stream_array(struct eagle_engine *e, const char *path, eagle_en
  * split into lines or values: `cb` sees raw bytes). `cb` is first called once
  * with `data` NULL and `len` 0 as soon as the engine's 2xx headers arrive (the
  * answer is open, before its first byte). The call has no overall
- * timeout. It returns 0 when the engine ends the answer, or soon after `*stop`
- * becomes non-zero (within about a second; `stop` may be NULL); -1 with `err`
- * filled on an error (as eagle_engine_call()), or with the error `cb` filled
- * when it returned -1.
+ * timeout; TCP keepalive probes an idle connection after 15 s, so a peer
+ * that vanished is noticed within about 30 s. It returns 0 when the engine ends the answer, or soon after
+ * `*stop` becomes non-zero (within about a second; `stop` may be NULL); -1 with `err` filled on an error (as
+ * eagle_engine_call()), or with the error `cb` filled when it returned -1.
  */
 typedef int (*eagle_engine_data_cb)(void *ud, const char *data, size_t len, struct eagle_err *err);
 int eagle_engine_follow(struct eagle_engine *e, const char *path, eagle_engine_data_cb cb, void *ud,
-                        const volatile int *stop, struct eagle_err *err);
+                        const atomic_int *stop, struct eagle_err *err);
 
 #endif

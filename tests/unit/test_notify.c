@@ -205,7 +205,7 @@ static void test_step(void **state)
     append(3, "service", "default"); /* 1..3: not the type */
     append(2, "task", "other");      /* 4..5: not the tenant */
     append(1, "task", "default");    /* 6: the first to send */
-    step(&d, s, eagle_events_last_id(), mono_ms());
+    step(&d, s, eagle_events_last_id(), eagle_monotonic_ms());
     assert_non_null(s->flight);
     assert_int_equal(s->flight->event_id, 6);
     assert_int_equal(s->flight->attempt, 1);
@@ -217,7 +217,7 @@ static void test_step(void **state)
     /* nothing matching left: the cursor runs to the end */
     s->cursor = 6;
     append(4, "service", "default");
-    step(&d, s, eagle_events_last_id(), mono_ms());
+    step(&d, s, eagle_events_last_id(), eagle_monotonic_ms());
     assert_null(s->flight);
     assert_int_equal(s->cursor, 10);
 
@@ -226,7 +226,7 @@ static void test_step(void **state)
     s->saved_ms = 0;
     append(EAGLE_EVENTS_KEEP, "service", "default"); /* ids 11..10010: 1..10 are pruned */
     append(1, "task", "default");                    /* 10011 */
-    step(&d, s, eagle_events_last_id(), mono_ms() + SKIP_SAVE_MS);
+    step(&d, s, eagle_events_last_id(), eagle_monotonic_ms() + SKIP_SAVE_MS);
     assert_non_null(s->flight);
     assert_int_equal(s->flight->event_id, 10011);
     assert_int_equal(eagle_store_delivery_list(st, "s2", 10, &rows, &err), 0);
