@@ -328,11 +328,11 @@ def make_netns(tmp, name, hostname):
     return net, uts
 
 
-def link_netns(net_a, addr_a, net_b, addr_b, prefix=24):
+def link_netns(net_a, addr_a, net_b, addr_b, prefix=24, devs=("eg0", "eg1")):
     """A veth pair between two of our namespaces, addr_a on one end, addr_b on the other."""
-    run(["nsenter", "--net=" + net_a, "ip", "link", "add", "eg0", "type", "veth", "peer", "name", "eg1"])
-    run(["nsenter", "--net=" + net_a, "ip", "link", "set", "eg1", "netns", net_b])
-    for net, dev, addr in ((net_a, "eg0", addr_a), (net_b, "eg1", addr_b)):
+    run(["nsenter", "--net=" + net_a, "ip", "link", "add", devs[0], "type", "veth", "peer", "name", devs[1]])
+    run(["nsenter", "--net=" + net_a, "ip", "link", "set", devs[1], "netns", net_b])
+    for net, dev, addr in ((net_a, devs[0], addr_a), (net_b, devs[1], addr_b)):
         run(["nsenter", "--net=" + net, "ip", "addr", "add", "%s/%d" % (addr, prefix), "dev", dev])
         run(["nsenter", "--net=" + net, "ip", "link", "set", dev, "up"])
 

@@ -16,7 +16,8 @@ import subprocess
 import pytest
 import requests
 
-from eaglelib import REPO, Relay, assert_error, free_port, wait_until
+from eaglelib import (MANAGER_ADDR, REPO, Engine, Relay, assert_error, free_port, link_netns,
+                      wait_until)
 from test_releases import canary_body, discovery, events, start_release, wait_event
 
 ON_WORKER = {"constraints": ["node.role==worker"]}
@@ -218,6 +219,63 @@ def agent_secrets(env):
     status, secrets = env.api("GET", "/secrets")
     assert status == 200, secrets
     return [s for s in secrets if "eagle.agent" in s["Spec"].get("Labels", {})]
+
+
+NODE3_ADDR, NODE3_PEER = "198.18.214.2", "198.18.214.1"
+
+
+def test_a_node_that_joins_gets_its_own_agent_and_one_that_leaves_loses_it(eagle, cluster_env, agent):
+    """The reconciler does a global service's job: a third engine joins the swarm and gets an
+    agent service and token of its own; once it has left and been removed, they go. (Its agent
+    never starts: node3 cannot reach the registry. What is tested is the bookkeeping.)"""
+    env = cluster_env
+    worker_agent = agent["nodes"][0]
+    node3 = Engine(env.tmp, "n3", "eagle-e2e-node3")
+    # node3 reaches the manager's swarm address over a link of its own
+    link_netns(env.manager.netns, NODE3_PEER, node3.netns, NODE3_ADDR, devs=("eg3m", "eg3n"))
+    node3.in_netns("ip", "route", "add", MANAGER_ADDR + "/32", "dev", "eg3n", check=True)
+    node3_id = None
+    try:
+        node3.start()
+        info = env.docker("info", "-f", "{{json .Swarm.RemoteManagers}}", check=True).stdout
+        manager = json.loads(info)[0]["Addr"]
+        token = env.docker("swarm", "join-token", "-q", "worker", check=True).stdout.strip()
+        port = free_port()
+        node3.docker("swarm", "join", "--listen-addr", "%s:%d" % (NODE3_ADDR, port), "--advertise-addr",
+                     "%s:%d" % (NODE3_ADDR, port), "--token", token, manager, check=True, timeout=60)
+        node3_id = node3.docker("info", "-f", "{{.Swarm.NodeID}}", check=True).stdout.strip()
+
+        def node_row(node):
+            rows = [n for n in eagle.ok("GET", "/v1/clusters/local/agent")["nodes"] if n["node"] == node]
+            return rows[0] if rows else None
+        row = wait_until(lambda: node_row(node3_id), timeout=60, what="the reconciler to start node3's agent")
+        svc = env.engine_service(row["service_id"])
+        assert svc and svc["Spec"]["Name"] == "eagle-agent-" + node3_id, svc
+        assert svc["Spec"]["TaskTemplate"]["Placement"]["Constraints"] == ["node.id==" + node3_id], svc
+        assert svc["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"][0]["SecretName"] == row["secret_name"]
+        assert sorted(s["Spec"]["Name"] for s in agent_secrets(env)) == sorted(
+            [worker_agent["secret_name"], row["secret_name"]])
+        assert "eagle-agent started on node %s of cluster 'local'" % node3_id[:12] in eagle.log()
+
+        # node3 leaves and is removed from the swarm: its agent's service and token go
+        node3.docker("swarm", "leave", "--force", check=True, timeout=60)
+        wait_until(lambda: next(n for n in env.nodes() if n["ID"] == node3_id)["Status"]["State"] == "down",
+                   timeout=60, what="node3 down in the manager's view")
+        env.docker("node", "rm", "--force", node3_id, check=True)
+        node3_id = None
+        wait_until(lambda: env.engine_service(row["service_id"]) is None and
+                   [s["Spec"]["Name"] for s in agent_secrets(env)] == [worker_agent["secret_name"]],
+                   timeout=60, what="node3's agent service and secret to go")
+        assert node_row(row["node"]) is None
+        # the worker's agent was left alone
+        assert [n["service_id"] for n in eagle.ok("GET", "/v1/clusters/local/agent")["nodes"]] == \
+            [worker_agent["service_id"]]
+    finally:
+        if node3_id:
+            node3.docker("swarm", "leave", "--force", timeout=60)
+            env.docker("node", "rm", "--force", node3_id)
+        node3.stop()
+        env.manager.in_netns("ip", "link", "del", "eg3m")  # (the session's teardown unmounts its namespaces)
 
 
 def test_failing_canary_on_the_worker_rolls_back(eagle, cluster_env, agent):
