@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/claims.h"
 #include "controllers/context.h"
 #include "controllers/notify.h"
 #include "controllers/reconcile.h"
@@ -31,18 +32,12 @@
 #include "http/server.h"
 #include "store/store.h"
 
-#define MAX_CLAIMS 1024
-
 static struct eagle_daemon {
     const struct eagle_config *cfg;
     unsigned char token_key[32];
     char instance[33];
     struct eagle_http *http;
-    pthread_mutex_t claims_lock;
-    pthread_cond_t claims_freed; /* broadcast by every unclaim */
-    int claim_waiters;           /* threads in eagle_daemon_claim_wait() */
-    char *claims[MAX_CLAIMS];
-} daemon_state = {.claims_lock = PTHREAD_MUTEX_INITIALIZER, .claims_freed = PTHREAD_COND_INITIALIZER};
+} daemon_state;
 
 const unsigned char *eagle_daemon_token_key(void)
 {
@@ -66,76 +61,6 @@ void eagle_daemon_fault_point(const char *point)
         log_warn("daemon", "EAGLE_FAULT=%s: killing myself", point);
         raise(SIGKILL);
     }
-}
-
-/* Under claims_lock. */
-static int claim_locked(const char *service)
-{
-    int free_slot = -1;
-
-    for (int i = 0; i < MAX_CLAIMS; i++) {
-        if (!daemon_state.claims[i]) {
-            if (free_slot < 0)
-                free_slot = i;
-        } else if (strcmp(daemon_state.claims[i], service) == 0) {
-            return 0;
-        }
-    }
-    if (free_slot < 0)
-        return 0;
-    daemon_state.claims[free_slot] = xstrdup(service);
-    return 1;
-}
-
-int eagle_daemon_claim(const char *service)
-{
-    pthread_mutex_lock(&daemon_state.claims_lock);
-    int ok = claim_locked(service);
-    pthread_mutex_unlock(&daemon_state.claims_lock);
-    return ok;
-}
-
-int eagle_daemon_claim_wait(const char *service, int timeout_ms)
-{
-    /* Waiters hold worker threads: at most half of them wait, so a crowd of
-     * callers retrying one busy service cannot stall every other request. */
-    const struct eagle_config *cfg = daemon_state.cfg;
-    int cap = cfg && cfg->workers > 1 ? cfg->workers / 2 : 1;
-    struct timespec until;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&daemon_state.claims_lock);
-    int ok = claim_locked(service);
-    if (!ok && timeout_ms > 0 && daemon_state.claim_waiters < cap) {
-        daemon_state.claim_waiters++;
-        while (!(ok = claim_locked(service)))
-            if (pthread_cond_timedwait(&daemon_state.claims_freed, &daemon_state.claims_lock, &until) != 0) {
-                ok = claim_locked(service);
-                break;
-            }
-        daemon_state.claim_waiters--;
-    }
-    pthread_mutex_unlock(&daemon_state.claims_lock);
-    return ok;
-}
-
-void eagle_daemon_unclaim(const char *service)
-{
-    pthread_mutex_lock(&daemon_state.claims_lock);
-    for (int i = 0; i < MAX_CLAIMS; i++)
-        if (daemon_state.claims[i] && strcmp(daemon_state.claims[i], service) == 0) {
-            free(daemon_state.claims[i]);
-            daemon_state.claims[i] = NULL;
-            break;
-        }
-    pthread_cond_broadcast(&daemon_state.claims_freed);
-    pthread_mutex_unlock(&daemon_state.claims_lock);
 }
 
 static int ensure_instance(struct eagle_store *st, struct eagle_err *err)
@@ -258,6 +183,7 @@ int eagle_daemon_start(const struct eagle_config *cfg, struct eagle_err *err)
     struct eagle_store *st;
 
     daemon_state.cfg = cfg;
+    eagle_claims_set_max_waiters(cfg->workers / 2); /* the rest stay free for other calls */
     eagle_log_min = (enum eagle_log_level)eagle_log_parse_level(cfg->log_level);
     if (sodium_init() < 0)
         return eagle_err_internal(err, "libsodium failed to initialise");
@@ -308,8 +234,5 @@ void eagle_daemon_stop(void)
     eagle_catalog_shutdown();
     eagle_discovery_cache_clear();
     eagle_events_shutdown();
-    for (int i = 0; i < MAX_CLAIMS; i++) {
-        free(daemon_state.claims[i]);
-        daemon_state.claims[i] = NULL;
-    }
+    eagle_claims_clear();
 }

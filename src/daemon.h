@@ -25,17 +25,6 @@ const struct eagle_config *eagle_daemon_config(void);
  * at one engine never adopt, change or sweep each other's services. */
 const char *eagle_daemon_instance(void);
 
-/* One change at a time per service, across API workers and controllers:
- * returns 1 when `service` was claimed, 0 when another thread holds it. */
-int eagle_daemon_claim(const char *service);
-/* eagle_daemon_claim(), waiting up to `timeout_ms` for the holder to let go:
- * a controller holds a claim for one engine call or one pass, another API call
- * for its change, so a caller waits that out rather than being told to try
- * again. At most half the worker threads wait at once; beyond that, and after
- * the timeout, it returns 0 like eagle_daemon_claim(). */
-int eagle_daemon_claim_wait(const char *service, int timeout_ms);
-void eagle_daemon_unclaim(const char *service);
-
 /* Crash tests: when EAGLE_FAULT names this point, the process kills itself
  * here (SIGKILL, as kill -9 would), so a test can stop eagled between two
  * steps that must survive a crash. Points: "after-record" (a change is in the

@@ -134,7 +134,7 @@ int eagle_api_tenant_check(struct eagle_call *call, const char *tenant, const st
 /* services.c: the networks a non-admin's spec may name (its tenant's own, "host" if allowed): 403 otherwise.
  */
 int eagle_api_check_networks(struct eagle_call *call, const struct eagle_spec *spec, struct eagle_err *err);
-/* services.c: claim service `name` for one change (eagle_daemon_claim), waiting
+/* services.c: claim service `name` for one change (eagle_claim), waiting
  * out a controller's brief hold: 409 naming the release when one is in
  * progress, 409 "try again" when the claim stays taken. */
 int eagle_api_service_claim(struct eagle_store *st, const char *name, struct eagle_err *err);

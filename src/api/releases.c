@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/claims.h"
 #include "core/util.h"
 #include "daemon.h"
 #include "model/release.h"
@@ -229,7 +230,7 @@ int api_releases_create(struct eagle_call *call, struct eagle_err *err)
     rc = 0;
 out:
     if (claimed)
-        eagle_daemon_unclaim(name);
+        eagle_unclaim(name);
     eagle_spec_release(&spec);
     json_decref(body);
     json_decref(svc);

@@ -16,6 +16,7 @@
 #include "api/api.h"
 #include "catalog/catalog.h"
 #include "controllers/reconcile.h"
+#include "core/claims.h"
 #include "core/util.h"
 #include "daemon.h"
 #include "engine/engine.h"
@@ -317,13 +318,13 @@ int eagle_api_service_claim(struct eagle_store *st, const char *name, struct eag
 {
     if (no_release(st, name, err) < 0)
         return -1;
-    if (!eagle_daemon_claim_wait(name, CLAIM_WAIT_MS)) {
+    if (!eagle_claim_wait(name, CLAIM_WAIT_MS)) {
         if (no_release(st, name, err) < 0)
             return -1;
         return eagle_err_conflict(err, "another change to service '%s' is in progress; try again", name);
     }
     if (no_release(st, name, err) < 0) {
-        eagle_daemon_unclaim(name);
+        eagle_unclaim(name);
         return -1;
     }
     return 0;
@@ -368,7 +369,7 @@ int api_services_create(struct eagle_call *call, struct eagle_err *err)
     rc = answer_service(call, spec.name, 201, err);
 out:
     if (claimed)
-        eagle_daemon_unclaim(spec.name);
+        eagle_unclaim(spec.name);
     eagle_spec_release(&spec);
     json_decref(body);
     json_decref(row);
@@ -453,7 +454,7 @@ static int load(struct eagle_call *call, json_t **row, struct eagle_spec *cur, s
 fail:
     json_decref(*row);
     *row = NULL;
-    eagle_daemon_unclaim(name);
+    eagle_unclaim(name);
     return -1;
 }
 
@@ -498,7 +499,7 @@ int api_services_update(struct eagle_call *call, struct eagle_err *err)
         goto out;
     rc = change(call, row, &spec, "update", "service.update", err);
 out:
-    eagle_daemon_unclaim(name);
+    eagle_unclaim(name);
 out_unclaimed:
     eagle_spec_release(&cur);
     eagle_spec_release(&spec);
@@ -549,7 +550,7 @@ int api_services_scale(struct eagle_call *call, struct eagle_err *err)
         cur.replicas = json_integer_value(v);
         rc = change(call, row, &cur, reason, "service.scale", err);
     }
-    eagle_daemon_unclaim(name);
+    eagle_unclaim(name);
     eagle_spec_release(&cur);
     json_decref(body);
     json_decref(row);
@@ -616,7 +617,7 @@ int api_services_rollback(struct eagle_call *call, struct eagle_err *err)
     snprintf(reason, sizeof(reason), "rollback to %lld", (long long)to);
     rc = change(call, row, &target, reason, "service.rollback", err);
 out:
-    eagle_daemon_unclaim(name);
+    eagle_unclaim(name);
     eagle_spec_release(&cur);
     eagle_spec_release(&target);
     json_decref(body);
@@ -656,7 +657,7 @@ int api_services_delete(struct eagle_call *call, struct eagle_err *err)
     call->status = 204;
     rc = 0;
 out:
-    eagle_daemon_unclaim(name);
+    eagle_unclaim(name);
     eagle_spec_release(&cur);
     json_decref(row);
     return rc;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "core/claims.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "daemon.h"
@@ -23,14 +24,14 @@ int eagle_agent_claim_wait(const char *cluster, int timeout_ms)
 {
     char key[96];
     snprintf(key, sizeof(key), "agent:%s", cluster); /* service names have no ':' */
-    return eagle_daemon_claim_wait(key, timeout_ms);
+    return eagle_claim_wait(key, timeout_ms);
 }
 
 void eagle_agent_unclaim(const char *cluster)
 {
     char key[96];
     snprintf(key, sizeof(key), "agent:%s", cluster);
-    eagle_daemon_unclaim(key);
+    eagle_unclaim(key);
 }
 
 /* GET /<what> filtered on eagle.agent=<cluster> and this Eagle's instance. */

@@ -13,6 +13,7 @@
 #include "controllers/context.h"
 #include "controllers/health.h"
 #include "controllers/reconcile.h"
+#include "core/claims.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "daemon.h"
@@ -482,10 +483,10 @@ static void *deploy_main(void *arg)
             json_array_foreach(rows, i, r)
             {
                 const char *service = json_string_value(json_object_get(r, "service"));
-                if (!eagle_daemon_claim(service))
+                if (!eagle_claim(service))
                     continue;
                 tick_release(&w, r);
-                eagle_daemon_unclaim(service);
+                eagle_unclaim(service);
             }
         }
         json_decref(rows);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "controllers/agents.h"
+#include "core/claims.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "daemon.h"
@@ -387,7 +388,7 @@ static void pass(struct eagle_worker *w)
         json_array_foreach(services, i, s)
         {
             const char *name = json_string_value(json_object_get(s, "name"));
-            if (!eagle_daemon_claim(name))
+            if (!eagle_claim(name))
                 continue; /* an API call is working on it */
             if (eagle_service_apply(w, name, &err) < 0 && err.status != 404) {
                 log_warn("reconcile", "service '%s': %s", name, err.msg);
@@ -395,7 +396,7 @@ static void pass(struct eagle_worker *w)
                 if (strcmp(json_string_value(json_object_get(s, "status")), "deleting") != 0)
                     eagle_store_service_set_status(w->store, name, "failed", err.msg, &e2);
             }
-            eagle_daemon_unclaim(name);
+            eagle_unclaim(name);
         }
     }
     json_decref(clusters);

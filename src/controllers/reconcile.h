@@ -17,7 +17,7 @@
 #include "core/err.h"
 
 /* Apply the service's current desired revision to its cluster's engine and
- * record it applied. The caller holds the service's claim (eagle_daemon_claim). */
+ * record it applied. The caller holds the service's claim (eagle_claim). */
 int eagle_service_apply(struct eagle_worker *w, const char *name, struct eagle_err *err);
 
 struct eagle_spec;
