@@ -306,6 +306,28 @@ static int transport_error(struct eagle_engine *e, CURLcode rc, const struct eag
                          os_errno ? " (" : "", os_errno ? strerror((int)os_errno) : "", os_errno ? ")" : "");
 }
 
+/* After curl_easy_perform(): 0 for a 2xx answer, else -1 with err filled
+ * from the transport error or the engine's answer (kept in b). */
+static int transfer_result(struct eagle_engine *e, CURLcode rc, const struct eagle_buf *b,
+                           struct eagle_err *err)
+{
+    long status = 0;
+
+    if (rc != CURLE_OK)
+        return transport_error(e, rc, b, err);
+    curl_easy_getinfo(e->_curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299)
+        return map_answer(status, b, err);
+    return 0;
+}
+
+/* A streamed answer's bytes while it is an error: keep its first 64 KiB for the message. */
+static void keep_error_body(struct eagle_buf *b, const char *p, size_t n)
+{
+    size_t room = b->len < 65536 ? 65536 - b->len : 0;
+    eagle_buf_append(b, p, n < room ? n : room); /* never past max */
+}
+
 static int only_space(const char *s, size_t n)
 {
     while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == '\t'))
@@ -320,7 +342,6 @@ int eagle_engine_call(struct eagle_engine *e, const char *method, const char *pa
     struct curl_slist *headers = NULL;
     char *url = NULL, *payload = NULL;
     json_error_t jerr;
-    long status = 0;
     CURLcode rc;
     int ret = -1;
 
@@ -360,15 +381,8 @@ int eagle_engine_call(struct eagle_engine *e, const char *method, const char *pa
     curl_easy_setopt(e->_curl, CURLOPT_HTTPHEADER, headers);
 
     rc = curl_easy_perform(e->_curl);
-    if (rc != CURLE_OK) {
-        transport_error(e, rc, &resp, err);
+    if (transfer_result(e, rc, &resp, err) < 0)
         goto out;
-    }
-    curl_easy_getinfo(e->_curl, CURLINFO_RESPONSE_CODE, &status);
-    if (status < 200 || status > 299) {
-        map_answer(status, &resp, err);
-        goto out;
-    }
     if (out) {
         if (resp.len == 0 || only_space(resp.data, resp.len)) {
             *out = json_null();
@@ -747,9 +761,7 @@ static size_t on_stream_data(char *ptr, size_t size, size_t nmemb, void *userdat
     if (s->status == 0)
         curl_easy_getinfo(s->e->_curl, CURLINFO_RESPONSE_CODE, &s->status);
     if (s->status < 200 || s->status > 299) {
-        /* an error answer: keep its start for the message */
-        size_t room = s->errbody.len < 65536 ? 65536 - s->errbody.len : 0;
-        eagle_buf_append(&s->errbody, ptr, n < room ? n : room); /* never past max */
+        keep_error_body(&s->errbody, ptr, n);
         return n;
     }
     return split(s, ptr, n) < 0 ? 0 : n;
@@ -792,15 +804,8 @@ int eagle_engine_stream_array(struct eagle_engine *e, const char *path, eagle_en
                       s.fault);
         goto out;
     }
-    if (rc != CURLE_OK) {
-        transport_error(e, rc, &s.errbody, err);
+    if (transfer_result(e, rc, &s.errbody, err) < 0)
         goto out;
-    }
-    curl_easy_getinfo(e->_curl, CURLINFO_RESPONSE_CODE, &s.status);
-    if (s.status < 200 || s.status > 299) {
-        map_answer(s.status, &s.errbody, err);
-        goto out;
-    }
     if (s.state != SPLIT_DONE) {
         if (s.state == SPLIT_START)
             eagle_err_set(err, 502, "engine_error", NULL, "GET %s: the engine answered no JSON array", path);
@@ -860,8 +865,7 @@ static size_t on_follow_data(char *ptr, size_t size, size_t nmemb, void *userdat
     if (f->status == 0)
         curl_easy_getinfo(f->e->_curl, CURLINFO_RESPONSE_CODE, &f->status);
     if (f->status < 200 || f->status > 299) {
-        size_t room = f->errbody.len < 65536 ? 65536 - f->errbody.len : 0;
-        eagle_buf_append(&f->errbody, ptr, n < room ? n : room);
+        keep_error_body(&f->errbody, ptr, n);
         return n;
     }
     if (n > 0 && f->cb(f->ud, ptr, n, f->err) < 0) {
@@ -914,15 +918,8 @@ int eagle_engine_follow(struct eagle_engine *e, const char *path, eagle_engine_d
         ret = 0;
         goto out;
     }
-    if (rc != CURLE_OK) {
-        transport_error(e, rc, &f.errbody, err);
+    if (transfer_result(e, rc, &f.errbody, err) < 0)
         goto out;
-    }
-    curl_easy_getinfo(e->_curl, CURLINFO_RESPONSE_CODE, &f.status);
-    if (f.status < 200 || f.status > 299) {
-        map_answer(f.status, &f.errbody, err);
-        goto out;
-    }
     ret = 0;
 out:
     curl_easy_setopt(e->_curl, CURLOPT_NOPROGRESS, 1L);
